@@ -1,0 +1,42 @@
+# The two commands: `make run` (SQLite, no servers) and `make test` (PostgreSQL + Redis).
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+
+# `make test` talks to real servers; override any of these from the environment.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oauth_server
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
+TEST_REDIS_DB ?= 0
+TEST_ENV = DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789abcdef \
+	DATABASE_URL=$(TEST_DATABASE_URL) \
+	CACHE_URL=rediscache://$(subst redis://,,$(TEST_REDIS_URL))/$(shell echo $$(( $(TEST_REDIS_DB) + 1 ))) \
+	CELERY_BROKER_URL=$(TEST_REDIS_URL)/$(TEST_REDIS_DB) \
+	PUBLIC_URL=http://testserver
+
+.PHONY: venv run test lint format bench fuzz clean
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@rm -f .venv/.installed-* && touch $@
+
+run: venv
+	bash scripts/run.sh
+
+test: venv
+	bash scripts/ensure-services.sh
+	bash scripts/ensure-test-tools.sh
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+
+format: venv
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+clean:
+	rm -rf .run db.sqlite3 staticfiles

@@ -1,0 +1,3 @@
+"""Every JSON API route under /api, gathered from the apps' `api.py` modules."""
+
+urlpatterns: list = []

@@ -1,0 +1,152 @@
+"""User and application API tokens (reference: API Token Post/Patch). The secret is returned
+once, next to the model, and stored only as a SHA-256 digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Application, User
+from apikit.errors import ApiError, validation_error
+from tokens.caps import cap_validate
+from tokens.models import ApiToken, ApiTokenOwnerType, TokenEventKind, TokenStatus
+from tokens.secrets import SecretKind, secret_digest, secret_generate
+from tokens.services.events import token_event_record
+from tokens.services.oauth_tokens import UNSET, _text_validate
+
+
+def api_scope_validate(scope: object) -> list[str]:
+    """A list of distinct scope strings (the API layer checks them against the reference enum)."""
+    if not isinstance(scope, list) or not all(
+        isinstance(s, str) and 1 <= len(s) <= 1024 for s in scope
+    ):
+        raise validation_error("scope must be a list of scope names")
+    if len(set(scope)) != len(scope):
+        raise validation_error("scope must not repeat a value")
+    return list(scope)
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    owner: User | Application,
+    creator: User | ApiToken,
+    name: str,
+    scope: list[str] | None = None,
+    description: str = "",
+    expiration_date: datetime | None = None,
+    default_role: str = "admin",
+    org_roles: list | None = None,
+    status: str = TokenStatus.ACTIVE,
+) -> tuple[ApiToken, str]:
+    """Create an API token for a user or an application; returns (token, raw secret)."""
+    name = _text_validate("name", name, max_length=255, required=True)
+    description = _text_validate("description", description, max_length=32767, required=False)
+    scope = api_scope_validate(
+        scope
+        if scope is not None
+        else ["all.User"]
+        if isinstance(owner, User)
+        else ["all.Application"]
+    )
+    if status not in TokenStatus.values:
+        raise validation_error("status must be one of active, inactive")
+    if expiration_date is not None and expiration_date <= timezone.now():
+        raise validation_error("expirationDate must be in the future")
+    cap_user = owner if isinstance(owner, User) else None
+    cap = cap_validate(user=cap_user, default_role=default_role, org_roles=org_roles or [])
+    is_user = isinstance(owner, User)
+    kind = SecretKind.USER_API_TOKEN if is_user else SecretKind.APPLICATION_API_TOKEN
+    raw = secret_generate(kind)
+    token = ApiToken.objects.create(
+        owner_type=ApiTokenOwnerType.USER if is_user else ApiTokenOwnerType.APPLICATION,
+        user=owner if is_user else None,
+        application=None if is_user else owner,
+        creator_id=creator.pk,
+        creator_type="user" if isinstance(creator, User) else "apiToken",
+        creator_name=creator.email if isinstance(creator, User) else creator.name,
+        name=name,
+        description=description,
+        scope=scope,
+        default_role=cap.default_role,
+        org_roles=cap.org_roles,
+        status=status,
+        digest=secret_digest(raw),
+        expiration_date=expiration_date,
+    )
+    token_event_record(
+        token_type="apiToken",
+        token_id=token.id,
+        kind=TokenEventKind.CREATED,
+        user_id=token.user_id or "",
+        detail={"ownerType": token.owner_type, "ownerId": token.owner_id, "scope": scope},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_update(
+    *,
+    token: ApiToken,
+    name: str = UNSET,
+    description: str = UNSET,
+    status: str = UNSET,
+    default_role: str = UNSET,
+    org_roles: list = UNSET,
+) -> ApiToken:
+    """Patch name, description, status and caps (never scope or expiration); row-locked."""
+    locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if locked.is_expired:
+        raise ApiError("Validation", "An expired API token cannot be changed", status=400)
+    changed: dict[str, object] = {}
+    if name is not UNSET:
+        changed["name"] = _text_validate("name", name, max_length=255, required=True)
+    if description is not UNSET:
+        changed["description"] = _text_validate(
+            "description", description, max_length=32767, required=False
+        )
+    if status is not UNSET:
+        if status not in TokenStatus.values:
+            raise validation_error("status must be one of active, inactive")
+        changed["status"] = status
+    if default_role is not UNSET or org_roles is not UNSET:
+        cap = cap_validate(
+            user=locked.user,
+            default_role=locked.default_role if default_role is UNSET else default_role,
+            org_roles=locked.org_roles if org_roles is UNSET else org_roles,
+        )
+        changed["default_role"] = cap.default_role
+        changed["org_roles"] = cap.org_roles
+    for field, value in changed.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=[*changed, "last_updated"])
+    if changed:
+        kind = (
+            TokenEventKind.STATUS_CHANGED
+            if set(changed) == {"status"}
+            else TokenEventKind.CAPS_CHANGED
+            if "default_role" in changed
+            else TokenEventKind.UPDATED
+        )
+        token_event_record(
+            token_type="apiToken",
+            token_id=locked.id,
+            kind=kind,
+            user_id=locked.user_id or "",
+            detail={k: v for k, v in changed.items() if k != "description"},
+        )
+    return locked
+
+
+def api_token_delete(*, token: ApiToken) -> None:
+    """Delete an API token; it fails on the very next request."""
+    token_event_record(
+        token_type="apiToken",
+        token_id=token.id,
+        kind=TokenEventKind.DELETED,
+        user_id=token.user_id or "",
+        detail={"ownerType": token.owner_type, "ownerId": token.owner_id},
+    )
+    ApiToken.objects.filter(pk=token.pk).delete()

@@ -1,0 +1,21 @@
+from tokens.models import TokenEvent, TokenEventKind
+
+
+def token_event_record(
+    *,
+    token_type: str,
+    token_id: str,
+    kind: TokenEventKind,
+    user_id: str = "",
+    client_id: str = "",
+    detail: dict | None = None,
+) -> TokenEvent:
+    """Append one audit event. Never stores a secret."""
+    return TokenEvent.objects.create(
+        token_type=token_type,
+        token_id=token_id,
+        kind=kind,
+        user_id=user_id or "",
+        client_id=client_id or "",
+        detail=detail or {},
+    )

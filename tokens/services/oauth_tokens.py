@@ -1,0 +1,196 @@
+"""User OAuth tokens: created pending by the consent screen and by POST /api/me/oauth-tokens
+(one service for both), then edited, toggled and deleted by their user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apikit.errors import ApiError, validation_error
+from consent.redirects import redirect_uri_matches
+from tokens.caps import cap_validate
+from tokens.models import OAuthToken, TokenEventKind, TokenStatus
+from tokens.scopes import OAUTH_SCOPES
+from tokens.services.events import token_event_record
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from consent.models import OAuthClient
+
+UNSET: Any = object()
+MAX_RESOURCES = 10
+
+
+def oauth_scope_validate(scope: object) -> list[str]:
+    """A list of distinct OAuth-grantable scopes, in the order given."""
+    if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
+        raise validation_error("scope must be a list of strings")
+    unknown = [s for s in scope if s not in OAUTH_SCOPES]
+    if unknown:
+        raise validation_error(f"scope {unknown[0]!r} is not one of {', '.join(OAUTH_SCOPES)}")
+    if len(set(scope)) != len(scope):
+        raise validation_error("scope must not repeat a value")
+    return list(scope)
+
+
+def _text_validate(field: str, value: object, *, max_length: int, required: bool) -> str:
+    if not isinstance(value, str):
+        raise validation_error(f"{field} must be a string")
+    if required and not value.strip():
+        raise validation_error(f"{field} must not be empty")
+    if len(value) > max_length:
+        raise validation_error(f"{field} must be at most {max_length} characters")
+    return value
+
+
+@transaction.atomic
+def oauth_token_create(
+    *,
+    user: User,
+    client: OAuthClient,
+    name: str,
+    scope: list[str],
+    redirect_uri: str,
+    code_challenge: str,
+    code_challenge_method: str = "S256",
+    resource: list[str] | None = None,
+    default_role: str = "view",
+    org_roles: list | None = None,
+    description: str = "",
+    expiration_date: datetime | None = None,
+) -> OAuthToken:
+    """Create the user's OAuth token in the pending state (reference: User OAuth Token Post).
+
+    `resource` must already be canonical (the authorization server validates RFC 8707 targets).
+    """
+    name = _text_validate("name", name, max_length=255, required=True)
+    description = _text_validate("description", description, max_length=32767, required=False)
+    scope = oauth_scope_validate(scope)
+    if not redirect_uri_matches(client.redirect_uris, redirect_uri):
+        raise validation_error("oauth.redirect_uri is not registered for this client")
+    if code_challenge_method != "S256":
+        raise validation_error("oauth.code_challenge_method must be S256")
+    if resource is not None and len(resource) > MAX_RESOURCES:
+        raise validation_error(f"oauth.resource must list at most {MAX_RESOURCES} resources")
+    if expiration_date is not None and expiration_date <= timezone.now():
+        raise validation_error("expirationDate must be in the future")
+    cap = cap_validate(user=user, default_role=default_role, org_roles=org_roles or [])
+    token = OAuthToken.objects.create(
+        user=user,
+        client=client,
+        name=name,
+        description=description,
+        scope=scope,
+        default_role=cap.default_role,
+        org_roles=cap.org_roles,
+        redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        resource=list(resource or []),
+        expiration_date=expiration_date,
+    )
+    token_event_record(
+        token_type="oauthToken",
+        token_id=token.id,
+        kind=TokenEventKind.CREATED,
+        user_id=user.pk,
+        client_id=client.client_id,
+        detail={"scope": scope, "defaultRole": cap.default_role},
+    )
+    return token
+
+
+@transaction.atomic
+def oauth_token_update(
+    *,
+    token: OAuthToken,
+    name: str = UNSET,
+    description: str = UNSET,
+    status: str = UNSET,
+    default_role: str = UNSET,
+    org_roles: list = UNSET,
+) -> OAuthToken:
+    """Change what a user may change (reference: User OAuth Token Patch); never scope or expiry.
+
+    The row is locked and written in one UPDATE, so concurrent edits never mix their caps.
+    """
+    locked = OAuthToken.objects.select_for_update().get(pk=token.pk)
+    if locked.is_expired:
+        raise ApiError("Validation", "An expired OAuth token cannot be changed", status=400)
+    changed: dict[str, object] = {}
+    if name is not UNSET:
+        changed["name"] = _text_validate("name", name, max_length=255, required=True)
+    if description is not UNSET:
+        changed["description"] = _text_validate(
+            "description", description, max_length=32767, required=False
+        )
+    if status is not UNSET:
+        if status not in TokenStatus.values:
+            raise validation_error("status must be one of active, inactive")
+        changed["status"] = status
+    if default_role is not UNSET or org_roles is not UNSET:
+        cap = cap_validate(
+            user=locked.user,
+            default_role=locked.default_role if default_role is UNSET else default_role,
+            org_roles=locked.org_roles if org_roles is UNSET else org_roles,
+        )
+        changed["default_role"] = cap.default_role
+        changed["org_roles"] = cap.org_roles
+    for field, value in changed.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=[*changed, "last_updated"])
+    _record_update(locked, changed)
+    return locked
+
+
+def _record_update(token: OAuthToken, changed: dict[str, object]) -> None:
+    if "status" in changed:
+        token_event_record(
+            token_type="oauthToken",
+            token_id=token.id,
+            kind=TokenEventKind.STATUS_CHANGED,
+            user_id=token.user_id,
+            client_id=token.client.client_id,
+            detail={"status": changed["status"]},
+        )
+    if "default_role" in changed:
+        token_event_record(
+            token_type="oauthToken",
+            token_id=token.id,
+            kind=TokenEventKind.CAPS_CHANGED,
+            user_id=token.user_id,
+            client_id=token.client.client_id,
+            detail={"defaultRole": changed["default_role"], "orgRoles": changed["org_roles"]},
+        )
+    if {"name", "description"} & set(changed):
+        token_event_record(
+            token_type="oauthToken",
+            token_id=token.id,
+            kind=TokenEventKind.UPDATED,
+            user_id=token.user_id,
+            client_id=token.client.client_id,
+        )
+
+
+def oauth_token_set_status(*, token: OAuthToken, active: bool) -> OAuthToken:
+    """Activate or deactivate; an inactive token's credentials fail on the next request."""
+    return oauth_token_update(
+        token=token, status=TokenStatus.ACTIVE if active else TokenStatus.INACTIVE
+    )
+
+
+@transaction.atomic
+def oauth_token_delete(*, token: OAuthToken, reason: str = "deleted by user") -> None:
+    """Delete the grant and, with it, every code, access and refresh token it holds."""
+    token_event_record(
+        token_type="oauthToken",
+        token_id=token.id,
+        kind=TokenEventKind.DELETED,
+        user_id=token.user_id,
+        client_id=token.client.client_id,
+        detail={"reason": reason},
+    )
+    OAuthToken.objects.filter(pk=token.pk).delete()
