@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.FrameAncestorsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -69,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.views.layout_context",
             ],
         },
     }
@@ -142,6 +144,8 @@ OAUTH_AUTHORIZATION_CODE_LIFETIME = env.int("OAUTH_AUTHORIZATION_CODE_LIFETIME",
 OAUTH_PENDING_TOKEN_MAX_AGE = env.int("OAUTH_PENDING_TOKEN_MAX_AGE", default=24 * 3600)
 # Client ID Metadata Documents: loopback/private fetches are refused unless allowed (tests only).
 CIMD_ALLOW_PRIVATE_ADDRESSES = env.bool("CIMD_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Extra CA bundle (PEM path) trusted when fetching those documents; empty = the usual CAs.
+CIMD_CA_BUNDLE = env.str("CIMD_CA_BUNDLE", default="") or None
 
 LOGGING = {
     "version": 1,
