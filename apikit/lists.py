@@ -1,0 +1,172 @@
+"""Collection parameters shared by every list endpoint (losant-api-reference.md §3 "List query
+params"): sortField, sortDirection, page, perPage, filterField and a glob filter.
+
+A value outside the accepted set is a 400 naming the parameter, never a silent default. The glob
+knows two wildcards, `*` (any run) and `?` (one character); every other character is literal,
+including SQL's own `%` and `_`, and `[` and `\\`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.db.models import F, Lookup, QuerySet, Value
+
+from apikit.errors import validation_error
+
+T = TypeVar("T")
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 1000
+MAX_FILTER_LENGTH = 1024
+# Nine digits keep OFFSET (page * perPage) far inside a 64-bit integer.
+_NON_NEGATIVE_INT = re.compile(r"[0-9]{1,9}")
+LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What one collection accepts: API field name -> model field, for sorting and filtering."""
+
+    sort_fields: Mapping[str, str]
+    filter_fields: Mapping[str, str]
+    default_sort: str = "name"
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """Parsed, valid list parameters; the defaults are the reference's."""
+
+    sort_field: str = "name"
+    sort_direction: str = "asc"
+    page: int = 0
+    per_page: int = DEFAULT_PER_PAGE
+    filter_field: str = ""
+    filter: str = ""
+
+    @property
+    def filtering(self) -> bool:
+        return bool(self.filter_field and self.filter)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a collection, with what the response echoes."""
+
+    items: list[T]
+    total_count: int
+    params: ListParams = field(default_factory=ListParams)
+
+    def meta(self) -> dict[str, Any]:
+        """The collection fields around `items` (reference: User OAuth Tokens, API Tokens)."""
+        return {
+            "count": len(self.items),
+            "totalCount": self.total_count,
+            "perPage": self.params.per_page,
+            "page": self.params.page,
+            "sortField": self.params.sort_field,
+            "sortDirection": self.params.sort_direction,
+            "filter": self.params.filter,
+            "filterField": self.params.filter_field,
+        }
+
+
+def _text_param(query: Mapping[str, str], name: str) -> str:
+    value = query.get(name, "") or ""
+    if len(value) > MAX_FILTER_LENGTH or "\x00" in value:
+        raise validation_error(f"{name} must be at most {MAX_FILTER_LENGTH} characters")
+    return value
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text_param(query, name)
+    if raw == "":
+        return default
+    if not _NON_NEGATIVE_INT.fullmatch(raw):
+        raise validation_error(f"{name} must be a non-negative integer")
+    return int(raw)
+
+
+def list_params_parse(query: Mapping[str, str], *, spec: ListSpec) -> ListParams:
+    """Parse a query string into ListParams, or raise a Validation error naming the parameter."""
+    sort_field = _text_param(query, "sortField") or spec.default_sort
+    if sort_field not in spec.sort_fields:
+        raise validation_error(f"sortField must be one of {', '.join(spec.sort_fields)}")
+    direction = _text_param(query, "sortDirection").lower() or "asc"
+    if direction not in ("asc", "desc"):
+        raise validation_error("sortDirection must be one of asc, desc")
+    page = _int_param(query, "page", 0)
+    per_page = _int_param(query, "perPage", DEFAULT_PER_PAGE)
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise validation_error(f"perPage must be between 1 and {MAX_PER_PAGE}")
+    filter_field = _text_param(query, "filterField")
+    if filter_field and filter_field not in spec.filter_fields:
+        raise validation_error(f"filterField must be one of {', '.join(spec.filter_fields)}")
+    return ListParams(
+        sort_field=sort_field,
+        sort_direction=direction,
+        page=page,
+        per_page=per_page,
+        filter_field=filter_field,
+        filter=_text_param(query, "filter"),
+    )
+
+
+def glob_to_like(pattern: str) -> str:
+    """Translate a glob into a LIKE pattern with `\\` as the escape character.
+
+    `*` -> `%`, `?` -> `_`; the LIKE metacharacters `%`, `_` and the escape `\\` itself are
+    escaped, so they match literally; everything else (`[` included) is literal in LIKE already.
+    """
+    out = []
+    for char in pattern:
+        if char == "*":
+            out.append("%")
+        elif char == "?":
+            out.append("_")
+        elif char in ("%", "_", LIKE_ESCAPE):
+            out.append(LIKE_ESCAPE + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class GlobMatch(Lookup):
+    """`field LIKE pattern ESCAPE '\\'`, case-insensitive (ILIKE on PostgreSQL; SQLite's LIKE
+    already ignores ASCII case). Used as an expression, so no lookup is registered globally."""
+
+    lookup_name = "globmatch"
+    prepare_rhs = False
+
+    def _sql(self, compiler, connection, operator: str):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} {operator} {rhs} ESCAPE '{LIKE_ESCAPE}'", [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler, connection):
+        return self._sql(compiler, connection, "LIKE")
+
+    def as_postgresql(self, compiler, connection):
+        return self._sql(compiler, connection, "ILIKE")
+
+
+def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
+    """Filter, sort (ties broken by id, nulls last) and slice `queryset` into a Page."""
+    if params.filtering:
+        column = spec.filter_fields[params.filter_field]
+        queryset = queryset.filter(GlobMatch(F(column), Value(glob_to_like(params.filter))))
+    column = spec.sort_fields[params.sort_field]
+    descending = params.sort_direction == "desc"
+    order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    tie = F("pk").desc() if descending else F("pk").asc()
+    total = queryset.count()
+    start = params.page * params.per_page
+    items = (
+        list(queryset.order_by(order, tie)[start : start + params.per_page])
+        if start < total
+        else []
+    )
+    return Page(items=items, total_count=total, params=params)
