@@ -1,0 +1,171 @@
+"""Fetching Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, MCP
+authorization 2025-11-25 "Client ID Metadata Documents").
+
+A `client_id` that is an https URL with a path names a JSON document describing the client.
+Fetching a URL chosen by a stranger is a server-side request forgery lever, so the fetch:
+resolves the host once and refuses loopback, private, link-local and other non-global
+addresses (unless `CIMD_ALLOW_PRIVATE_ADDRESSES`, for tests), then connects to that very
+address (no second DNS answer can swap it), with TLS verified against the host name; follows
+no redirects; gives up after a short timeout; and reads at most `MAX_DOCUMENT_BYTES`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+FETCH_TIMEOUT_SECONDS = 5.0
+MAX_DOCUMENT_BYTES = 64 * 1024
+# Cache lifetime when the response says nothing, and the ceiling for what it may say.
+DEFAULT_CACHE_SECONDS = 300
+MAX_CACHE_SECONDS = 24 * 3600
+
+
+class MetadataDocumentError(Exception):
+    """The document could not be fetched or is not acceptable; the message says why."""
+
+
+@dataclass(frozen=True)
+class MetadataDocument:
+    url: str
+    data: dict
+    max_age: int
+
+
+def is_metadata_document_url(client_id: str) -> bool:
+    """An https URL with a path, no fragment, no credentials, no dot segments (CIMD §3)."""
+    if not isinstance(client_id, str) or len(client_id) > 1024 or not client_id.isprintable():
+        return False
+    try:
+        parts = urlsplit(client_id)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    segments = parts.path.split("/")
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and parts.path not in ("", "/")
+        and "#" not in client_id
+        and parts.username is None
+        and parts.password is None
+        and "." not in segments
+        and ".." not in segments
+    )
+
+
+def metadata_document_fetch(url: str) -> MetadataDocument:
+    """GET the document at `url` under the rules above; raise MetadataDocumentError."""
+    if not is_metadata_document_url(url):
+        raise MetadataDocumentError("client_id is not an https URL with a path")
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or 443
+    address = _address_resolve(host, port)
+    netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    pinned_url = urlunsplit(("https", netloc, parts.path, parts.query, ""))
+    deadline = time.monotonic() + FETCH_TIMEOUT_SECONDS
+    try:
+        with (
+            httpx.Client(
+                verify=_tls_verification(),
+                timeout=FETCH_TIMEOUT_SECONDS,
+                follow_redirects=False,
+                trust_env=False,
+            ) as client,
+            client.stream(
+                "GET",
+                pinned_url,
+                headers={"Host": parts.netloc, "Accept": "application/json"},
+                extensions={"sni_hostname": host},
+            ) as response,
+        ):
+            if response.status_code != 200:
+                raise MetadataDocumentError(
+                    f"the client metadata document answered HTTP {response.status_code}"
+                )
+            body = _body_read(response, deadline)
+            max_age = _cache_lifetime(response.headers)
+    except httpx.HTTPError as error:
+        raise MetadataDocumentError(
+            f"the client metadata document could not be fetched ({type(error).__name__})"
+        ) from None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MetadataDocumentError("the client metadata document is not JSON") from None
+    if not isinstance(data, dict):
+        raise MetadataDocumentError("the client metadata document is not a JSON object")
+    return MetadataDocument(url=url, data=data, max_age=max_age)
+
+
+def _address_resolve(host: str, port: int) -> str:
+    """The first address of `host`; every address must be public unless private ones are
+    allowed (a host with one private answer could be steered to it)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise MetadataDocumentError("the client metadata document host does not resolve") from None
+    addresses = [info[4][0] for info in infos]
+    if not addresses:
+        raise MetadataDocumentError("the client metadata document host does not resolve")
+    if not settings.CIMD_ALLOW_PRIVATE_ADDRESSES:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+                ip = ip.ipv4_mapped
+            if not ip.is_global or ip.is_multicast:
+                raise MetadataDocumentError(
+                    "the client metadata document host resolves to a non-public address"
+                )
+    return addresses[0].split("%", 1)[0]
+
+
+def _tls_verification() -> ssl.SSLContext | bool:
+    bundle = settings.CIMD_CA_BUNDLE
+    return ssl.create_default_context(cafile=bundle) if bundle else True
+
+
+def _body_read(response: httpx.Response, deadline: float) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+        raise MetadataDocumentError("the client metadata document is too large")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise MetadataDocumentError("the client metadata document is too large")
+        if time.monotonic() > deadline:
+            raise MetadataDocumentError("the client metadata document took too long")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _cache_lifetime(headers: httpx.Headers) -> int:
+    """Seconds the document may be reused, per Cache-Control, else Expires (RFC 9111 §4.2.1)."""
+    directives = {}
+    for item in headers.get("cache-control", "").split(","):
+        name, _, value = item.strip().partition("=")
+        directives[name.lower()] = value.strip('"')
+    if "no-store" in directives or "no-cache" in directives:
+        return 0
+    for name in ("s-maxage", "max-age"):
+        if directives.get(name, "").isdigit():
+            return min(int(directives[name]), MAX_CACHE_SECONDS)
+    if expires := headers.get("expires"):
+        try:
+            delta = (parsedate_to_datetime(expires) - timezone.now()).total_seconds()
+        except (TypeError, ValueError):
+            return 0
+        return max(0, min(int(delta), MAX_CACHE_SECONDS))
+    return DEFAULT_CACHE_SECONDS

@@ -1,0 +1,171 @@
+"""Reads of the consent app: clients, credentials by value, and what the consent screen shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from accounts.models import Organization
+from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_roles
+from consent.forms import DATA_IMAGE, has_unsafe_characters, web_url_problem
+from consent.models import ClientRegistration, OAuthClient
+from consent.redirects import LOOPBACK_HOSTS
+from tokens.models import AccessToken, AuthorizationCode, RefreshToken
+from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
+from tokens.secrets import SecretKind, secret_digest
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def client_by_client_id(client_id: object) -> OAuthClient | None:
+    """The stored client for `client_id`, or None (also for ids no client could have)."""
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 1024:
+        return None
+    if not client_id.isprintable():
+        return None
+    return OAuthClient.objects.filter(client_id=client_id).first()
+
+
+def authorization_code_by_value(raw: str) -> AuthorizationCode | None:
+    if not isinstance(raw, str) or not raw.startswith(SecretKind.AUTHORIZATION_CODE.value):
+        return None
+    return (
+        AuthorizationCode.objects.select_related("oauth_token__client")
+        .filter(digest=secret_digest(raw))
+        .first()
+    )
+
+
+def refresh_token_by_value(raw: str) -> RefreshToken | None:
+    if not isinstance(raw, str) or not raw.startswith(SecretKind.REFRESH_TOKEN.value):
+        return None
+    return (
+        RefreshToken.objects.select_related("oauth_token__client", "oauth_token__user")
+        .filter(digest=secret_digest(raw))
+        .first()
+    )
+
+
+def access_token_by_value(raw: str) -> AccessToken | None:
+    if not isinstance(raw, str) or not raw.startswith(SecretKind.ACCESS_TOKEN.value):
+        return None
+    return (
+        AccessToken.objects.select_related("oauth_token__client", "oauth_token__user")
+        .filter(digest=secret_digest(raw))
+        .first()
+    )
+
+
+def safe_image_src(uri: str) -> str:
+    """`uri` if it may go in <img src>: http(s) or data:image/* only, never `javascript:`."""
+    if not uri:
+        return ""
+    if DATA_IMAGE.match(uri) and not has_unsafe_characters(uri):
+        return uri
+    return uri if web_url_problem(uri, field_name="logo_uri", max_length=32768) is None else ""
+
+
+def safe_link(uri: str) -> str:
+    """`uri` if it may go in <a href>: http(s) only."""
+    return uri if uri and web_url_problem(uri, field_name="link") is None else ""
+
+
+@dataclass(frozen=True)
+class ClientPresentation:
+    """How the consent screen shows a client (issue 3, MCP CIMD security considerations)."""
+
+    name: str
+    homepage: str
+    logo_src: str
+    tos_uri: str
+    policy_uri: str
+    verified: bool
+    metadata_document_host: str
+    loopback_only: bool
+
+
+def client_presentation(client: OAuthClient) -> ClientPresentation:
+    hosts = {urlsplit(uri).hostname for uri in client.redirect_uris}
+    loopback = {host.strip("[]") for host in LOOPBACK_HOSTS}
+    document_host = (
+        urlsplit(client.client_id).hostname or ""
+        if client.registration == ClientRegistration.METADATA_DOCUMENT
+        else ""
+    )
+    return ClientPresentation(
+        name=client.client_name,
+        homepage=safe_link(client.client_uri),
+        logo_src=safe_image_src(client.logo_uri),
+        tos_uri=safe_link(client.tos_uri),
+        policy_uri=safe_link(client.policy_uri),
+        verified=client.is_verified,
+        metadata_document_host=document_host,
+        loopback_only=not client.is_verified and bool(hosts) and hosts <= loopback,
+    )
+
+
+def scope_rows(scope: list[str]) -> list[tuple[str, str]]:
+    """Each requested scope with its plain-English description (user-oauth-tokens-guide)."""
+    return [(name, OAUTH_SCOPE_DESCRIPTIONS[name]) for name in scope]
+
+
+@dataclass(frozen=True)
+class PermissionRow:
+    org_id: str
+    name: str
+    user_role: str
+    override: str
+    effective_role: str
+
+
+@dataclass(frozen=True)
+class ConsentOrganizations:
+    """The user's organizations (sorted by name) and their roles, read once per page."""
+
+    roles: UserRoles
+    names: dict[str, str]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.names)
+
+
+def consent_organizations(*, user: User) -> ConsentOrganizations:
+    """Three queries whatever the number of organizations: roles, overrides, names."""
+    roles = user_roles(user=user)
+    names = dict(
+        Organization.objects.filter(pk__in=list(roles.organization_roles))
+        .order_by("name", "id")
+        .values_list("id", "name")
+    )
+    return ConsentOrganizations(roles=roles, names=names)
+
+
+def consent_permission_rows(
+    *, organizations: ConsentOrganizations, default_role: str, overrides: dict[str, str]
+) -> list[PermissionRow]:
+    """Per-Organization Permissions: each organization of the user, then the Sandbox, with the
+    user's own role and the effective role that results, never above the user's own role."""
+    rows = []
+    for org_id in [*organizations.ids, SANDBOX_ORG_ID]:
+        own = organizations.roles.for_organization(org_id)
+        override = overrides.get(org_id, "")
+        cap = override if override in Role.values else default_role
+        rows.append(
+            PermissionRow(
+                org_id=org_id,
+                name="Sandbox" if org_id == SANDBOX_ORG_ID else organizations.names[org_id],
+                user_role=own,
+                override=override,
+                effective_role=lower_role(own, cap),
+            )
+        )
+    return rows
+
+
+def redirect_uri_host(uri: str) -> str:
+    """The host (and port) the user will be sent to, shown prominently on the consent screen."""
+    parts = urlsplit(uri)
+    return parts.netloc.rsplit("@", 1)[-1]

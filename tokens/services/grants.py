@@ -1,0 +1,307 @@
+"""Credentials beneath an OAuth token: the authorization code, access tokens and refresh tokens.
+
+Lock order, everywhere: the OAuth token row first (SELECT ... FOR UPDATE), then its code or
+refresh token. Code redemption, refresh rotation and the pending-token purge therefore never
+deadlock, and a family is revoked in one operation on the OAuth token, never a walk along a
+chain of refresh tokens (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
+
+Every secret comes from `secret_generate` and is stored only as its SHA-256 digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tokens.models import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationStatus,
+    OAuthToken,
+    RefreshToken,
+    TokenEventKind,
+    TokenStatus,
+)
+from tokens.secrets import SecretKind, secret_digest, secret_generate
+from tokens.services.events import token_event_record
+from tokens.services.oauth_tokens import oauth_token_delete
+
+# OAuth 2.1 §4.1.2: a maximum authorization code lifetime of 10 minutes.
+MAX_CODE_LIFETIME = 600
+INVALID_CODE = "The provided authorization code is invalid, expired, or revoked"
+INVALID_REFRESH = "The provided refresh token is invalid, expired, or revoked"
+UNUSABLE_GRANT = "The OAuth token is inactive, expired or not authorized"
+
+
+class GrantError(Exception):
+    """An `invalid_grant` (RFC 6749 §5.2); the authorization server turns it into the error."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """What the token endpoint returns (RFC 6749 §5.1). Raw secrets live only here."""
+
+    oauth_token: OAuthToken
+    access_token: str
+    expires_in: int
+    scope: list[str]
+    resource: list[str]
+    refresh_token: str | None
+
+
+def authorization_code_issue(
+    *, oauth_token: OAuthToken, redirect_uri: str | None = None, now: datetime | None = None
+) -> tuple[AuthorizationCode, str]:
+    """A single-use code for a pending OAuth token, valid <= 10 minutes (OAuth 2.1 §4.1.2).
+
+    `redirect_uri` is the one the authorization request carried; "" when it was omitted, so the
+    token request need not repeat it (RFC 6749 §4.1.3).
+    """
+    now = now or timezone.now()
+    lifetime = min(settings.OAUTH_AUTHORIZATION_CODE_LIFETIME, MAX_CODE_LIFETIME)
+    raw = secret_generate(SecretKind.AUTHORIZATION_CODE)
+    code = AuthorizationCode.objects.create(
+        oauth_token=oauth_token,
+        digest=secret_digest(raw),
+        redirect_uri=oauth_token.redirect_uri if redirect_uri is None else redirect_uri,
+        code_challenge=oauth_token.code_challenge,
+        resource=list(oauth_token.resource),
+        expires_at=now + timedelta(seconds=lifetime),
+        creation_date=now,
+    )
+    return code, raw
+
+
+def authorization_code_redeem(
+    *,
+    code: AuthorizationCode,
+    resource: list[str] | None,
+    include_refresh_token: bool,
+    now: datetime | None = None,
+) -> IssuedTokens:
+    """Exchange a code once (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3) and authorize its OAuth token.
+
+    The caller has already checked client authentication, the redirect URI and the PKCE
+    verifier, so a second use here is an otherwise-valid replay: the whole OAuth token is
+    deleted, revoking everything issued from the code (RFC 9700 §4.2.4). The claim is a
+    conditional UPDATE (`used_at IS NULL`), so parallel redemptions yield exactly one success.
+    """
+    outcome = _code_redeem(
+        code=code,
+        resource=resource,
+        include_refresh_token=include_refresh_token,
+        now=now or timezone.now(),
+    )
+    if isinstance(outcome, str):
+        raise GrantError(outcome)
+    return outcome
+
+
+@transaction.atomic
+def _code_redeem(
+    *, code: AuthorizationCode, resource: list[str] | None, include_refresh_token: bool, now
+) -> IssuedTokens | str:
+    # Errors are returned, not raised, so that a replay's revocation commits.
+    grant = _grant_lock(code.oauth_token_id)
+    if grant is None:
+        return INVALID_CODE
+    claimed = AuthorizationCode.objects.filter(
+        pk=code.pk, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if not claimed:
+        if AuthorizationCode.objects.filter(
+            pk=code.pk, used_at__isnull=False, expires_at__gt=now
+        ).exists():
+            oauth_token_delete(token=grant, reason="authorization code replayed")
+        return INVALID_CODE
+    if (grant.expiration_date is not None and grant.expiration_date <= now) or (
+        not grant.user.is_active
+    ):
+        return UNUSABLE_GRANT
+    OAuthToken.objects.filter(pk=grant.pk).update(
+        authorization_status=AuthorizationStatus.AUTHORIZED,
+        status=TokenStatus.ACTIVE,
+        last_updated=now,
+    )
+    grant.authorization_status = AuthorizationStatus.AUTHORIZED
+    grant.status = TokenStatus.ACTIVE
+    bound = list(resource or code.resource or grant.resource or [settings.API_RESOURCE_URL])
+    issued = _tokens_issue(
+        grant=grant,
+        scope=list(grant.scope),
+        access_resource=bound,
+        refresh_scope=list(grant.scope),
+        refresh_resource=list(grant.resource or bound),
+        include_refresh_token=include_refresh_token,
+        now=now,
+    )
+    token_event_record(
+        token_type="oauthToken",
+        token_id=grant.pk,
+        kind=TokenEventKind.AUTHORIZED,
+        user_id=grant.user_id,
+        client_id=grant.client.client_id,
+        detail={"scope": list(grant.scope), "resource": bound},
+    )
+    return issued
+
+
+def refresh_token_rotate(
+    *,
+    refresh_token: RefreshToken,
+    scope: list[str] | None,
+    resource: list[str] | None,
+    now: datetime | None = None,
+) -> IssuedTokens:
+    """Rotate a refresh token (OAuth 2.1 §4.3.1): a new one replaces it, the old one is spent.
+
+    Presenting an already-rotated refresh token deletes the whole OAuth token, so a stolen
+    token dies with its family (RFC 9700 §4.14.2). `scope` may only narrow the grant's scope
+    (RFC 6749 §6); the new refresh token keeps the original scope. Fails when the OAuth token
+    is inactive, deleted, expired or its user deactivated.
+    """
+    outcome = _refresh_rotate(
+        refresh_token=refresh_token, scope=scope, resource=resource, now=now or timezone.now()
+    )
+    if isinstance(outcome, str):
+        raise GrantError(outcome)
+    return outcome
+
+
+@transaction.atomic
+def _refresh_rotate(
+    *, refresh_token: RefreshToken, scope: list[str] | None, resource: list[str] | None, now
+) -> IssuedTokens | str:
+    grant = _grant_lock(refresh_token.oauth_token_id)
+    if grant is None:
+        return INVALID_REFRESH
+    current = RefreshToken.objects.filter(pk=refresh_token.pk).values_list("used_at").first()
+    if current is None:
+        return INVALID_REFRESH
+    if current[0] is not None:
+        oauth_token_delete(token=grant, reason="rotated refresh token reused")
+        return INVALID_REFRESH
+    if not _grant_usable(grant, now):
+        return UNUSABLE_GRANT
+    rotated = RefreshToken.objects.filter(pk=refresh_token.pk, used_at__isnull=True).update(
+        used_at=now
+    )
+    if not rotated:
+        return INVALID_REFRESH
+    access_scope = list(scope) if scope is not None else list(refresh_token.scope)
+    issued = _tokens_issue(
+        grant=grant,
+        scope=access_scope,
+        access_resource=list(resource or refresh_token.resource or [settings.API_RESOURCE_URL]),
+        refresh_scope=list(refresh_token.scope),
+        refresh_resource=list(refresh_token.resource),
+        include_refresh_token=True,
+        now=now,
+    )
+    token_event_record(
+        token_type="oauthToken",
+        token_id=grant.pk,
+        kind=TokenEventKind.REFRESHED,
+        user_id=grant.user_id,
+        client_id=grant.client.client_id,
+        detail={"scope": access_scope},
+    )
+    return issued
+
+
+def access_token_revoke(*, access_token: AccessToken) -> None:
+    """Revoke one access token (RFC 7009 §2.1); its OAuth token and refresh token remain."""
+    grant = access_token.oauth_token
+    AccessToken.objects.filter(pk=access_token.pk).delete()
+    token_event_record(
+        token_type="oauthToken",
+        token_id=grant.pk,
+        kind=TokenEventKind.REVOKED,
+        user_id=grant.user_id,
+        client_id=grant.client.client_id,
+        detail={"credential": "access_token"},
+    )
+
+
+@transaction.atomic
+def refresh_token_revoke(*, refresh_token: RefreshToken) -> None:
+    """Revoking a refresh token revokes its grant: the OAuth token with every access and
+    refresh token of it (RFC 7009 §2.1)."""
+    grant = _grant_lock(refresh_token.oauth_token_id)
+    if grant is None:
+        return
+    token_event_record(
+        token_type="oauthToken",
+        token_id=grant.pk,
+        kind=TokenEventKind.REVOKED,
+        user_id=grant.user_id,
+        client_id=grant.client.client_id,
+        detail={"credential": "refresh_token"},
+    )
+    oauth_token_delete(token=grant, reason="refresh token revoked by the client")
+
+
+def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
+    return (
+        OAuthToken.objects.select_for_update(of=("self",))
+        .select_related("user", "client")
+        .filter(pk=oauth_token_id)
+        .first()
+    )
+
+
+def _grant_usable(grant: OAuthToken, now) -> bool:
+    return (
+        grant.status == TokenStatus.ACTIVE
+        and grant.authorization_status == AuthorizationStatus.AUTHORIZED
+        and (grant.expiration_date is None or grant.expiration_date > now)
+        and grant.user.is_active
+    )
+
+
+def _tokens_issue(
+    *,
+    grant: OAuthToken,
+    scope: list[str],
+    access_resource: list[str],
+    refresh_scope: list[str],
+    refresh_resource: list[str],
+    include_refresh_token: bool,
+    now,
+) -> IssuedTokens:
+    lifetime = settings.OAUTH_ACCESS_TOKEN_LIFETIME
+    raw_access = secret_generate(SecretKind.ACCESS_TOKEN)
+    AccessToken.objects.create(
+        oauth_token=grant,
+        digest=secret_digest(raw_access),
+        scope=scope,
+        resource=access_resource,
+        expires_at=now + timedelta(seconds=lifetime),
+        creation_date=now,
+    )
+    raw_refresh = None
+    if include_refresh_token:
+        raw_refresh = secret_generate(SecretKind.REFRESH_TOKEN)
+        RefreshToken.objects.create(
+            oauth_token=grant,
+            digest=secret_digest(raw_refresh),
+            scope=refresh_scope,
+            resource=refresh_resource,
+            creation_date=now,
+        )
+    return IssuedTokens(
+        oauth_token=grant,
+        access_token=raw_access,
+        expires_in=lifetime,
+        scope=scope,
+        resource=access_resource,
+        refresh_token=raw_refresh,
+    )
