@@ -86,10 +86,17 @@ def organizations_list(*, principal: Principal, params: ListParams | None = None
 
 def organization_get(*, principal: Principal, org_id: str, minimum_role: str) -> Organization:
     """The organization if the principal's effective role is at least `minimum_role`."""
-    role = organization_roles(principal=principal).get(org_id)
-    organization = organizations_with_summary().filter(pk=org_id).first() if role else None
+    user = _user_or_forbidden(principal)
+    roles = user_roles(user=user)
+    actual = roles.organization_roles.get(org_id, Role.NONE)
+    organization = (
+        organizations_with_summary().filter(pk=org_id).first() if actual != Role.NONE else None
+    )
     if organization is None:
         raise not_found("Organization")
+    role = effective_organization_role(
+        user=user, organization_id=org_id, cap=principal.cap, roles=roles
+    )
     if not role_at_least(role, minimum_role):
         raise forbidden()
     return organization
