@@ -21,6 +21,9 @@ class OAuthClientAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line: https, or http on localhost / 127.0.0.1 / [::1] (any port).",
     )
+    client_uri = forms.URLField(required=False, max_length=1024, assume_scheme="https")
+    tos_uri = forms.URLField(required=False, max_length=1024, assume_scheme="https")
+    policy_uri = forms.URLField(required=False, max_length=1024, assume_scheme="https")
     grant_types = forms.MultipleChoiceField(
         choices=[("authorization_code", "authorization_code"), ("refresh_token", "refresh_token")],
         initial=["authorization_code", "refresh_token"],
