@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -129,6 +130,9 @@ def _operation(route_tag: str, operation: Operation, has_path_params: bool) -> d
 
 @cache
 def _document() -> dict[str, Any]:
+    # The apps register their routes when the URLconf imports their api modules; make sure that
+    # has happened before the document is built (and cached).
+    import_module(settings.ROOT_URLCONF)
     paths: dict[str, Any] = {}
     for route in ROUTES:
         item: dict[str, Any] = {}
