@@ -27,4 +27,7 @@ def iso_datetime_parse(field: str, value: object) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         raise validation_error(f"{field} must include a time zone (for example Z)")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise validation_error(f"{field} is out of range") from None

@@ -21,7 +21,7 @@ from apikit import schemas
 from apikit.dates import iso_datetime, iso_datetime_parse
 from apikit.errors import validation_error
 from apikit.lists import Page
-from apikit.views import ApiCall, ApiRoute
+from apikit.views import ApiCall, ApiRoute, Unauthorized
 from consent.models import OAuthClient
 from tokens import selectors
 from tokens.models import ApiToken, OAuthToken
@@ -244,7 +244,10 @@ def oauth_token_delete_view(call: ApiCall) -> dict[str, Any]:
 def _creator(call: ApiCall) -> User | ApiToken:
     """Who creates a token: the session's or OAuth token's user, or the calling API token."""
     if call.principal.kind in ("user_api", "application_api"):
-        return ApiToken.objects.get(pk=call.principal.token_id)
+        token = ApiToken.objects.filter(pk=call.principal.token_id).first()
+        if token is None:  # deleted between authentication and now
+            raise Unauthorized("Authentication token is invalid or expired", error="invalid_token")
+        return token
     return call.user
 
 

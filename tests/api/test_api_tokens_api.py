@@ -298,3 +298,21 @@ def test_another_applications_token_is_not_found_under_this_application(
     assert api.get(f"/applications/{org_app.pk}/tokens/{token.pk}", token=raw).status_code == 404
     assert api.delete(f"/applications/{org_app.pk}/tokens/{token.pk}", token=raw).status_code == 404
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "2099-02-30T00:00:00Z",
+        "2099-01-01",
+    ],
+)
+def test_out_of_range_or_malformed_dates_are_400(api, owner, value):
+    api.client.force_login(owner)
+    response = api.post("/me/tokens", body={"name": "x", "expirationDate": value})
+    assert response.status_code == 400
+    assert response.json()["type"] == "Validation"
+    assert "expirationDate" in response.json()["message"]
+    assert not ApiToken.objects.exists()
