@@ -69,11 +69,17 @@ def test_full_flow_authorize_login_consent_code_token_refresh(user, client_app, 
     principal = principal_from_bearer(body["access_token"])
     assert principal is not None and principal.user == user
     assert principal.scope == {"only.User.read", "all.Application.read"}
+    me = Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
+    assert me.status_code == 200
+    assert me.json()["email"] == user.email
+    assert Client().get("/api/me").status_code == 401
 
     refreshed = refresh(Client(), client_app, body["refresh_token"])
     assert refreshed["status"] == 200
     assert refreshed["body"]["refresh_token"] != body["refresh_token"]
     assert principal_from_bearer(refreshed["body"]["access_token"]).user == user
+    me = Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {refreshed['body']['access_token']}")
+    assert me.status_code == 200
     kinds = set(TokenEvent.objects.filter(token_id=grant.pk).values_list("kind", flat=True))
     assert {"created", "authorized", "refreshed"} <= kinds
 
