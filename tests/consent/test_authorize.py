@@ -189,3 +189,59 @@ def test_duplicate_parameters_are_refused_without_redirect(user, client_app):
     response = logged_in(user).get(authorize_url(params))
     assert response.status_code == 400
     assert "Location" not in response
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"client_id": "\x00"},
+        {"client_id": "x" * 5000},
+        {"client_id": "https://\x00/doc"},
+        {"redirect_uri": "https://client.example/callback\x00"},
+        {"redirect_uri": "http://[::1"},
+        {"scope": "\x00 only.User.read"},
+        {"state": "\x00\n\r<script>"},
+        {"resource": "http://[bad"},
+        {"resource": "\x00"},
+        {"code_challenge": "é" * 50},
+        {"response_type": 'co"de\\'},
+        {"code_challenge_method": '"\\'},
+    ],
+)
+def test_hostile_authorization_requests_never_fail_with_a_500(user, client_app, overrides):
+    response = _page(logged_in(user), client_app, **overrides)
+    assert response.status_code in (200, 302, 400)
+    if response.status_code == 302:
+        assert response["Location"].startswith(client_app.redirect_uris[0])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"request": "\x00"},
+        {"request": "garbage", "decision": "authorize"},
+        {"decision": "deny"},
+    ],
+)
+def test_hostile_consent_posts_are_error_pages(user, data):
+    response = logged_in(user).post("/oauth/authorize", data)
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert not OAuthToken.objects.exists()
+
+
+def test_consent_post_with_bad_role_values_re_renders_without_creating(user, client_app):
+    browser = logged_in(user)
+    page = _page(browser, client_app)
+    response = browser.post(
+        "/oauth/authorize",
+        {
+            "request": page.context["signed_request"],
+            "decision": "authorize",
+            "default_role": "owner",
+            "org_sandbox": "\x00",
+        },
+    )
+    assert response.status_code == 200
+    assert not OAuthToken.objects.exists()
