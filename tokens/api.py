@@ -25,7 +25,6 @@ from apikit.views import ApiCall, ApiRoute, Unauthorized
 from consent.models import OAuthClient
 from tokens import selectors
 from tokens.models import ApiToken, OAuthToken
-from tokens.scopes import APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.services.api_tokens import api_token_create, api_token_delete, api_token_update
 from tokens.services.oauth_tokens import oauth_token_create, oauth_token_delete, oauth_token_update
 
@@ -253,14 +252,6 @@ def _creator(call: ApiCall) -> User | ApiToken:
 
 def _api_token_create(call: ApiCall, owner: User | Application) -> dict[str, Any]:
     body = call.body
-    scope = body.get("scope")
-    if isinstance(owner, Application) and scope is not None:
-        for index, value in enumerate(scope):
-            if value not in APPLICATION_API_TOKEN_SCOPE_SET:
-                raise validation_error(
-                    f"scope[{index}] {value} is not an application scope "
-                    "(application API tokens reach only their application)"
-                )
     expiration = (
         iso_datetime_parse("expirationDate", body["expirationDate"])
         if "expirationDate" in body
@@ -271,7 +262,7 @@ def _api_token_create(call: ApiCall, owner: User | Application) -> dict[str, Any
         creator=_creator(call),
         name=body["name"],
         description=body.get("description", ""),
-        scope=scope,
+        scope=body.get("scope"),
         expiration_date=expiration,
         default_role=body.get("defaultRole", Role.ADMIN),
         org_roles=body.get("orgRoles", []),

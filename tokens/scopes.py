@@ -33,7 +33,8 @@ OAUTH_SCOPE_DESCRIPTIONS: dict[str, str] = {
 OAUTH_SCOPES: tuple[str, ...] = tuple(OAUTH_SCOPE_DESCRIPTIONS)
 
 # The API-token scope enum (apiTokenPost.scope), group by group. User and Organization are the
-# reference's full lists; Application and Instance hold the values the reference names.
+# reference's full lists; Application and Instance hold the values the reference names (plus
+# the device actions behind its `all.Device` scopes).
 USER_SCOPES: tuple[str, ...] = (
     "all.User",
     "all.User.bounded",
@@ -150,6 +151,13 @@ APPLICATION_SCOPES: tuple[str, ...] = (
     "applicationApiTokens.*",
     "applicationApiTokens.get",
     "applicationApiTokens.post",
+    "device.*",
+    "device.get",
+    "device.patch",
+    "device.delete",
+    "devices.*",
+    "devices.get",
+    "devices.post",
 )
 INSTANCE_SCOPES: tuple[str, ...] = (
     "all.Instance",

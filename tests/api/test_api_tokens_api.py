@@ -316,3 +316,18 @@ def test_out_of_range_or_malformed_dates_are_400(api, owner, value):
     assert response.json()["type"] == "Validation"
     assert "expirationDate" in response.json()["message"]
     assert not ApiToken.objects.exists()
+
+
+def test_the_service_checks_scopes_against_the_reference_enum(db, owner, org_app):
+    from apikit.errors import ApiError
+    from tokens.services.api_tokens import api_token_create
+
+    with pytest.raises(ApiError, match=r"scope\[1\] nope.get is not a known scope"):
+        api_token_create(owner=owner, creator=owner, name="x", scope=["all.User", "nope.get"])
+    with pytest.raises(ApiError, match=r"scope\[0\] orgs.get is not an application scope"):
+        api_token_create(owner=org_app, creator=owner, name="x", scope=["orgs.get"])
+    token, _ = api_token_create(
+        owner=org_app, creator=owner, name="x", scope=["devices.get", "device.patch"]
+    )
+    assert token.scope == ["devices.get", "device.patch"]
+    assert not ApiToken.objects.filter(name="x").exclude(pk=token.pk).exists()

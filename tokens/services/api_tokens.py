@@ -12,19 +12,29 @@ from accounts.models import Application, User
 from apikit.errors import ApiError, validation_error
 from tokens.caps import cap_validate
 from tokens.models import ApiToken, ApiTokenOwnerType, TokenEventKind, TokenStatus
+from tokens.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import UNSET, _text_validate
 
 
-def api_scope_validate(scope: object) -> list[str]:
-    """A list of distinct scope strings (the API layer checks them against the reference enum)."""
+def api_scope_validate(scope: object, *, application: bool = False) -> list[str]:
+    """A list of distinct scopes from the reference's API-token enum (tokens.scopes); an
+    application API token reaches only its application, so it takes Application scopes only."""
     if not isinstance(scope, list) or not all(
         isinstance(s, str) and 1 <= len(s) <= 1024 for s in scope
     ):
         raise validation_error("scope must be a list of scope names")
     if len(set(scope)) != len(scope):
         raise validation_error("scope must not repeat a value")
+    for index, value in enumerate(scope):
+        if value not in API_TOKEN_SCOPE_SET:
+            raise validation_error(f"scope[{index}] {value} is not a known scope")
+        if application and value not in APPLICATION_API_TOKEN_SCOPE_SET:
+            raise validation_error(
+                f"scope[{index}] {value} is not an application scope "
+                "(application API tokens reach only their application)"
+            )
     return list(scope)
 
 
@@ -49,7 +59,8 @@ def api_token_create(
         if scope is not None
         else ["all.User"]
         if isinstance(owner, User)
-        else ["all.Application"]
+        else ["all.Application"],
+        application=not isinstance(owner, User),
     )
     if status not in TokenStatus.values:
         raise validation_error("status must be one of active, inactive")
