@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import home
+from accounts.views import home, my_account
 
 urlpatterns = [
     path("", home, name="home"),
+    path("me", my_account, name="my_account"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/", include("config.api_urls")),
