@@ -39,7 +39,7 @@ format: venv
 	.venv/bin/ruff check --fix .
 
 # A longer schemathesis run of the JSON API (make test runs 25 examples per operation).
-FUZZ_EXAMPLES ?= 200
+FUZZ_EXAMPLES ?= 500
 fuzz: venv
 	bash scripts/ensure-services.sh
 	$(TEST_ENV) API_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/api/test_fuzz.py -o timeout=3600 $(PYTEST_ARGS)
