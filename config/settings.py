@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a database outage anywhere below answers 503, never a 500 (issue 7).
+    "config.resilience.ResilienceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -85,6 +87,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A stopped or hung Redis must cost a request at most a second: rate limits fail open.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("CACHE_TIMEOUT", default=1.0),
+        socket_timeout=env.float("CACHE_TIMEOUT", default=1.0),
+    )
+
+# Rate limits per client IP and endpoint, "<requests>/<seconds>" or "off" (config/ratelimit.py).
+RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="10/60"),
+    "token": env.str("RATE_LIMIT_TOKEN", default="60/60"),
+    "register": env.str("RATE_LIMIT_REGISTER", default="30/3600"),
+    "introspect": env.str("RATE_LIMIT_INTROSPECT", default="600/60"),
+}
+# Reverse proxies in front of the server that append to X-Forwarded-For (0: use REMOTE_ADDR).
+RATE_LIMIT_PROXY_COUNT = env.int("RATE_LIMIT_PROXY_COUNT", default=0)
+
+# Request bodies above this many bytes get 413 before they are read (config/resilience.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
+# Seconds a client is told to wait (Retry-After) when the database is unavailable.
+UNAVAILABLE_RETRY_AFTER = env.int("UNAVAILABLE_RETRY_AFTER", default=5)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"

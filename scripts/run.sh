@@ -39,7 +39,7 @@ trap cleanup INT TERM EXIT
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel=INFO --schedule=.run/celerybeat-schedule &
 pids+=($!)
-.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - &
+.venv/bin/gunicorn config.wsgi:application -c config/gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - &
 pids+=($!)
 
 echo

@@ -1,4 +1,7 @@
+import contextlib
+
 import pytest
+from django.core.cache import cache
 
 from tests.factories import (
     ApplicationFactory,
@@ -7,6 +10,16 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with empty rate-limit counters (config/ratelimit.py counts in the shared
+    cache, per client IP, and every test client is 127.0.0.1)."""
+    # A test that stopped Redis must not keep the next one from starting.
+    with contextlib.suppress(Exception):
+        cache.clear()
+    yield
 
 
 @pytest.fixture

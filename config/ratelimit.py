@@ -1,0 +1,214 @@
+"""Rate limits on login, token, registration and introspection (RFC 9700 §4.15 brute force,
+RFC 6749 §10.10 credential guessing), counted in the shared Django cache so that every worker
+and every process sees one count per client IP and endpoint (Redis in production and tests).
+
+A fixed window: the first request of a window creates its counter with `cache.add` (atomic
+SET NX), every request increments it with `cache.incr` (atomic INCR); the counter expires
+with its window. Limits come from `settings.RATE_LIMITS` ("<requests>/<seconds>", or "off")
+and are read on every request, so a change of settings applies at once.
+
+When the cache is unreachable the limiter fails open: requests pass, and one warning line is
+logged per outage (at most one a minute per process), so Redis being down never takes login
+or the token endpoint down with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import wraps
+from typing import Literal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import format_html
+
+logger = logging.getLogger(__name__)
+
+Style = Literal["oauth", "api", "html"]
+View = Callable[..., HttpResponse]
+KEY_PREFIX = "ratelimit"
+WARNING_INTERVAL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `requests` requests per `window` seconds."""
+
+    requests: int
+    window: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int
+
+
+def limit_parse(value: str) -> Limit | None:
+    """`"10/60"` -> Limit(10, 60); `"off"`, `""` or `"0/..."` -> None (no limit)."""
+    text = (value or "").strip().lower()
+    if text in ("", "off"):
+        return None
+    requests, sep, window = text.partition("/")
+    if not sep or not requests.isdigit() or not window.isdigit() or int(window) < 1:
+        raise ImproperlyConfigured(
+            f"Rate limit {value!r} must be '<requests>/<seconds>' (e.g. '10/60') or 'off'"
+        )
+    return Limit(int(requests), int(window)) if int(requests) > 0 else None
+
+
+def limit_for(scope: str) -> Limit | None:
+    return limit_parse(settings.RATE_LIMITS.get(scope, ""))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or, behind RATE_LIMIT_PROXY_COUNT trusted reverse
+    proxies, the X-Forwarded-For entry the outermost of them appended. Anything that is not
+    an IP address counts as one shared bucket, so a forged header buys nothing."""
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.RATE_LIMIT_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    try:
+        return ipaddress.ip_address(address).compressed
+    except ValueError:
+        return "unknown"
+
+
+class _OutageLog:
+    """One warning line per cache outage (repeated at most once a minute while it lasts)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_warning: float | None = None
+
+    def failed(self, scope: str, error: Exception) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if (
+                self._last_warning is not None
+                and now - self._last_warning < WARNING_INTERVAL_SECONDS
+            ):
+                return
+            self._last_warning = now
+        logger.warning(
+            "Rate limits are not enforced (failing open): the shared cache is unreachable "
+            "(%s on %s)",
+            type(error).__name__,
+            scope,
+        )
+
+    def recovered(self) -> None:
+        if self._last_warning is None:  # the usual case, without taking the lock
+            return
+        with self._lock:
+            if self._last_warning is None:
+                return
+            self._last_warning = None
+        logger.info("Rate limits are enforced again: the shared cache answers")
+
+    def reset(self) -> None:
+        with self._lock:
+            self._last_warning = None
+
+
+outage_log = _OutageLog()
+
+
+def rate_limit_hit(*, scope: str, key: str, limit: Limit, now: float | None = None) -> Verdict:
+    """Count one request of `key` against `scope` in the current window.
+
+    Raises whatever the cache raises when it is unreachable; `rate_limit_check` fails open.
+    """
+    now = time.time() if now is None else now
+    window_start = int(now // limit.window) * limit.window
+    cache_key = f"{KEY_PREFIX}:{scope}:{key}:{window_start}"
+    # The counter outlives its window by a second so that add + incr never straddle expiry.
+    cache.add(cache_key, 0, timeout=limit.window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        # Evicted between add and incr: this request opens the window again.
+        cache.add(cache_key, 0, timeout=limit.window + 1)
+        count = cache.incr(cache_key)
+    retry_after = max(1, math.ceil(window_start + limit.window - now))
+    return Verdict(allowed=count <= limit.requests, retry_after=retry_after)
+
+
+def rate_limit_check(request: HttpRequest, *, scope: str) -> Verdict:
+    """The verdict for this request; allowed when no limit is set or the cache is down."""
+    limit = limit_for(scope)
+    if limit is None:
+        return Verdict(allowed=True, retry_after=0)
+    try:
+        verdict = rate_limit_hit(scope=scope, key=client_ip(request), limit=limit)
+    except Exception as error:  # any cache failure fails open, by design
+        outage_log.failed(scope, error)
+        return Verdict(allowed=True, retry_after=0)
+    outage_log.recovered()
+    return verdict
+
+
+def too_many_requests(*, style: Style, retry_after: int) -> HttpResponse:
+    """429 (RFC 6585 §4) with Retry-After (RFC 9110 §10.2.3), in the caller's error dialect."""
+    message = f"Too many requests; retry after {retry_after} seconds"
+    if style == "oauth":
+        # RFC 6749 §5.2 has no rate-limit code; temporarily_unavailable is the closest one.
+        response: HttpResponse = JsonResponse(
+            {"error": "temporarily_unavailable", "error_description": message}, status=429
+        )
+    elif style == "api":
+        response = JsonResponse({"type": "TooManyRequests", "message": message}, status=429)
+    else:
+        # A plain page with no redirect and no link built from the request.
+        response = HttpResponse(
+            format_html(
+                '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+                "<title>Too many attempts</title></head><body><h1>Too many attempts</h1>"
+                "<p>Wait {} seconds, then try again.</p>"
+                '<p><a href="/accounts/login/">Back to the login page</a></p></body></html>',
+                retry_after,
+            ),
+            status=429,
+            content_type="text/html; charset=utf-8",
+        )
+        response["X-Frame-Options"] = "DENY"
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response["Referrer-Policy"] = "no-referrer"
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def rate_limited(
+    scope: str, *, style: Style = "oauth", methods: Collection[str] = ("POST",)
+) -> Callable[[View], View]:
+    """Decorate a view: requests with one of `methods` count against `scope`; over the limit
+    they get a 429 and never reach the view."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method in methods:
+                verdict = rate_limit_check(request, scope=scope)
+                if not verdict.allowed:
+                    return too_many_requests(style=style, retry_after=verdict.retry_after)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
