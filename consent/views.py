@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import SANDBOX_ORG_ID, Role
 from apikit.errors import ApiError
+from config.ratelimit import rate_limited
 from consent import oauth, selectors, services
 from consent.forms import (
     ROLE_CHOICES,
@@ -178,6 +179,7 @@ def _consent_render(
 
 @csrf_exempt
 @require_POST
+@rate_limited("token")
 def token(request: HttpRequest) -> HttpResponse:
     """Token endpoint (RFC 6749 §3.2; form-encoded; public clients send client_id)."""
     return oauth.token_response(request)
@@ -192,6 +194,7 @@ def revoke(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@rate_limited("introspect")
 def introspect(request: HttpRequest) -> HttpResponse:
     """Token introspection (RFC 7662 §2); requires client authentication."""
     return oauth.introspection_response(request)
@@ -199,6 +202,7 @@ def introspect(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@rate_limited("register")
 def register(request: HttpRequest) -> JsonResponse:
     """Dynamic Client Registration (RFC 7591 §3): JSON in, 201 with the client (and its secret,
     shown this once) or a §3.2.2 error."""
