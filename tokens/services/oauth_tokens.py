@@ -184,7 +184,13 @@ def oauth_token_set_status(*, token: OAuthToken, active: bool) -> OAuthToken:
 
 @transaction.atomic
 def oauth_token_delete(*, token: OAuthToken, reason: str = "deleted by user") -> None:
-    """Delete the grant and, with it, every code, access and refresh token it holds."""
+    """Delete the grant and, with it, every code, access and refresh token it holds.
+
+    The OAuth token row is locked first, the same order the grant services use, so a delete
+    racing a refresh or code redemption waits instead of deadlocking.
+    """
+    if not OAuthToken.objects.select_for_update().filter(pk=token.pk).exists():
+        return
     token_event_record(
         token_type="oauthToken",
         token_id=token.id,
