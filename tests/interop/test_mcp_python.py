@@ -25,7 +25,7 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
-from consent.models import OAuthClient
+from consent.models import ClientRegistration, OAuthClient
 from tests.factories import UserFactory
 from tests.interop.browser import browser_consent
 from tokens.models import AccessToken, AuthorizationStatus, TokenStatus
@@ -202,8 +202,18 @@ def test_official_mcp_python_client_against_live_server(
     bound = AccessToken.objects.filter(oauth_token=grant).values_list("resource", flat=True)
     assert list(bound) == [[api]]
 
-    # 2. The access token expires: on the server, and on the client's clock (the provider keeps
-    # the expiry it computed from `expires_in` in its context). The next call refreshes first.
+    _expire_refresh_and_replay(provider, storage, browser, grant=grant, user=user, issuer=issuer)
+
+
+def _expire_refresh_and_replay(
+    provider: OAuthClientProvider, storage: MemoryStorage, browser: Browser, *, grant, user, issuer
+) -> None:
+    """The access token expires: on the server, and on the client's clock (the provider keeps
+    the expiry it computed from `expires_in` in its context). The next call refreshes first,
+    without a new consent; the rotated refresh token is then spent, and replaying it kills the
+    whole OAuth token (OAuth 2.1 §4.3.1)."""
+    api, me_url = issuer + "/api", issuer + "/api/me"
+    first, client_info = storage.tokens, storage.client_info
     AccessToken.objects.filter(oauth_token=grant).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -214,7 +224,7 @@ def test_official_mcp_python_client_against_live_server(
     assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
     provider.context.token_expiry_time = time.time() - 1
 
-    log = []
+    log: list[Exchange] = []
     response = asyncio.run(_get_me(provider, me_url, log))
     assert response.status_code == 200, response.text
     assert response.json()["email"] == user.email
@@ -229,14 +239,14 @@ def test_official_mcp_python_client_against_live_server(
     assert second.refresh_token and second.refresh_token != first.refresh_token
     assert Grant.objects.filter(pk=grant.pk).count() == 1  # still the same OAuth token
 
-    # The rotated refresh token is spent: replaying it is invalid_grant and kills the family.
+    secret = {"client_secret": client_info.client_secret} if client_info.client_secret else {}
     replay = requests.post(
         issuer + "/oauth/token",
         data={
             "grant_type": "refresh_token",
             "refresh_token": first.refresh_token,
             "client_id": client_info.client_id,
-            **({"client_secret": client_info.client_secret} if client_info.client_secret else {}),
+            **secret,
         },
         timeout=30,
     )
@@ -246,3 +256,62 @@ def test_official_mcp_python_client_against_live_server(
         me_url, headers={"Authorization": f"Bearer {second.access_token}"}, timeout=30
     )
     assert after.status_code == 401
+    assert not Grant.objects.filter(pk=grant.pk).exists()
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_official_mcp_python_client_with_a_client_id_metadata_document(
+    live_server, settings, documents
+):
+    """The SDK's preferred registration: its `client_id` is the URL of a Client ID Metadata
+    Document (served by the test over HTTPS on loopback). The server advertises support, so the
+    SDK skips registration; the server fetches the document and the user consents as usual."""
+    settings.PUBLIC_URL = live_server.url
+    settings.API_RESOURCE_URL = live_server.url + "/api"
+    issuer, me_url = live_server.url, live_server.url + "/api/me"
+    client_id = documents.document(
+        "/mcp/client.json",
+        {
+            "client_id": documents.base + "/mcp/client.json",
+            "client_name": CLIENT_NAME,
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+        },
+        headers={"Cache-Control": "max-age=300"},
+    )
+    user = UserFactory()
+    storage = MemoryStorage()
+    browser = Browser(email=user.email)
+    provider = OAuthClientProvider(
+        server_url=me_url,
+        client_metadata=OAuthClientMetadata(client_name=CLIENT_NAME, redirect_uris=[REDIRECT_URI]),
+        storage=storage,
+        redirect_handler=browser.redirect_handler,
+        callback_handler=browser.callback_handler,
+        client_metadata_url=client_id,
+    )
+
+    log: list[Exchange] = []
+    response = asyncio.run(_get_me(provider, me_url, log))
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == user.email
+    assert _calls(log) == [
+        ("GET", "/api/me", 401),
+        ("GET", "/.well-known/oauth-protected-resource/api", 200),
+        ("GET", "/.well-known/oauth-authorization-server", 200),
+        ("POST", "/oauth/token", 200),
+        ("GET", "/api/me", 200),
+    ]
+    assert log[3].form["client_id"] == client_id
+    [authorization_url] = browser.authorization_urls
+    assert parse_qs(urlsplit(authorization_url).query)["client_id"] == [client_id]
+    assert "Client information published by <strong>127.0.0.1</strong>" in browser.consent_pages[0]
+    assert browser.callbacks[0]["iss"] == issuer
+    client = OAuthClient.objects.get(client_id=client_id)
+    assert client.registration == ClientRegistration.METADATA_DOCUMENT
+    assert documents.hits["/mcp/client.json"] == 1  # cached per Cache-Control
+    grant = Grant.objects.get(user=user, client=client)
+
+    _expire_refresh_and_replay(provider, storage, browser, grant=grant, user=user, issuer=issuer)
