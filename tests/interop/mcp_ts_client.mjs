@@ -8,6 +8,8 @@
 //
 // Usage: node mcp_ts_client.mjs <resource server URL, e.g. http://localhost:8000/api/me>
 //                               <token_endpoint_auth_method: none | client_secret_post | ...>
+//                               [client metadata document URL: use it as client_id instead of
+//                                registering, when the server advertises CIMD support]
 // Output: one JSON object per line, {"step": ..., ...}; tests/interop/test_mcp_typescript.py
 // reads them. Raw tokens are never printed: a token appears as its SHA-256 hex digest, which is
 // how the server stores it (tokens/secrets.py), so the test can find it in the database.
@@ -27,7 +29,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
 const REDIRECT_URL = 'http://127.0.0.1:33419/callback'; // nothing listens: the test reads the redirect
-const [serverUrl, authMethod = 'none'] = process.argv.slice(2);
+const [serverUrl, authMethod = 'none', clientMetadataUrl] = process.argv.slice(2);
 
 const emit = (step, data = {}) => process.stdout.write(`${JSON.stringify({ step, ...data })}\n`);
 const digest = (raw) => (raw ? createHash('sha256').update(raw, 'utf8').digest('hex') : null);
@@ -91,9 +93,14 @@ async function main() {
   const metadata = await discoverAuthorizationServerMetadata(asUrl, { fetchFn });
   emit('authorization_server', { metadata });
 
-  // 3. Dynamic registration, asking for the scopes the resource lists.
+  // 3. A Client ID Metadata Document URL as client_id (as the SDK's auth() does when the
+  // server supports it), else dynamic registration asking for the scopes the resource lists.
   const scope = prm.scopes_supported.join(' ');
-  const clientInformation = await registerClient(asUrl, {
+  const useDocument = Boolean(clientMetadataUrl) && metadata.client_id_metadata_document_supported === true;
+  if (clientMetadataUrl && !useDocument) {
+    throw new Error('the server does not advertise client_id_metadata_document_supported');
+  }
+  const clientInformation = useDocument ? { client_id: clientMetadataUrl } : await registerClient(asUrl, {
     metadata,
     clientMetadata: {
       client_name: 'MCP TypeScript Interop Client',
@@ -106,6 +113,7 @@ async function main() {
     fetchFn,
   });
   emit('registered', {
+    metadata_document: useDocument,
     client_id: clientInformation.client_id,
     token_endpoint_auth_method: clientInformation.token_endpoint_auth_method,
     has_client_secret: Boolean(clientInformation.client_secret),

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from consent.models import OAuthClient
+from consent.models import ClientRegistration, OAuthClient
 from tests.factories import UserFactory
 from tests.interop.browser import browser_consent
 from tokens.models import AccessToken, TokenEvent
@@ -25,20 +25,21 @@ from tokens.scopes import OAUTH_SCOPES
 INTEROP_DIR = Path(__file__).resolve().parent
 SCRIPT = INTEROP_DIR / "mcp_ts_client.mjs"
 REDIRECT_URI = "http://127.0.0.1:33419/callback"
+CLIENT_NAME = "MCP TypeScript Interop Client"
 STEP_TIMEOUT = 60
 
 
 class NodeClient:
     """The Node script as a child process: JSON lines out, the redirect URL in."""
 
-    def __init__(self, server_url: str, auth_method: str) -> None:
+    def __init__(self, server_url: str, auth_method: str, document_url: str | None) -> None:
         node = shutil.which("node")
         assert node, "Node.js is required for the TypeScript interop test"
         assert (INTEROP_DIR / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir(), (
             "run `make test` (or `npm ci` in tests/interop) to install the pinned SDK"
         )
         self.process = subprocess.Popen(
-            [node, str(SCRIPT), server_url, auth_method],
+            [node, str(SCRIPT), server_url, auth_method, *([document_url] if document_url else [])],
             cwd=INTEROP_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -88,21 +89,46 @@ class NodeClient:
 
 @pytest.mark.live
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("auth_method", ["none", "client_secret_post"])
-def test_official_mcp_typescript_sdk_against_live_server(live_server, settings, auth_method):
+@pytest.mark.parametrize("mode", ["none", "client_secret_post", "metadata-document"])
+def test_official_mcp_typescript_sdk_against_live_server(live_server, settings, request, mode):
+    """Registered as a public client, as a confidential one (the SDK's example client uses
+    client_secret_post), or identified by a Client ID Metadata Document served on loopback."""
     settings.PUBLIC_URL = live_server.url
     settings.API_RESOURCE_URL = live_server.url + "/api"
     issuer, api, me_url = live_server.url, live_server.url + "/api", live_server.url + "/api/me"
+    document_url = None
+    if mode == "metadata-document":
+        documents = request.getfixturevalue("documents")
+        document_url = documents.document(
+            "/mcp/ts-client.json",
+            {
+                "client_id": documents.base + "/mcp/ts-client.json",
+                "client_name": CLIENT_NAME,
+                "redirect_uris": [REDIRECT_URI],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "token_endpoint_auth_method": "none",
+            },
+        )
+    auth_method = "none" if document_url else mode
     user = UserFactory()
-    node = NodeClient(me_url, auth_method)
+    node = NodeClient(me_url, auth_method, document_url)
     try:
-        _check_flow(node, user=user, issuer=issuer, api=api, auth_method=auth_method)
+        _check_flow(
+            node,
+            user=user,
+            issuer=issuer,
+            api=api,
+            auth_method=auth_method,
+            document_url=document_url,
+        )
     finally:
         returncode = node.close()
     assert returncode == 0
 
 
-def _check_flow(node: NodeClient, *, user, issuer: str, api: str, auth_method: str) -> None:
+def _check_flow(
+    node: NodeClient, *, user, issuer: str, api: str, auth_method: str, document_url: str | None
+) -> None:
     # The 401 challenge names the protected resource metadata, without an error (no token sent).
     challenge = node.until("challenge")
     assert challenge["status"] == 401
@@ -119,11 +145,17 @@ def _check_flow(node: NodeClient, *, user, issuer: str, api: str, auth_method: s
     assert metadata["code_challenge_methods_supported"] == ["S256"]
 
     registered = node.until("registered")
-    assert registered["token_endpoint_auth_method"] == auth_method
+    assert registered["metadata_document"] is bool(document_url)
     assert registered["has_client_secret"] is (auth_method != "none")
-    client = OAuthClient.objects.get(client_id=registered["client_id"])
-    assert client.client_name == "MCP TypeScript Interop Client"
-    assert client.token_endpoint_auth_method == auth_method
+    if document_url:
+        assert metadata["client_id_metadata_document_supported"] is True
+        assert registered["client_id"] == document_url
+    else:
+        assert registered["token_endpoint_auth_method"] == auth_method
+        client = OAuthClient.objects.get(client_id=registered["client_id"])
+        assert client.registration == ClientRegistration.DYNAMIC
+        assert client.client_name == CLIENT_NAME
+        assert client.token_endpoint_auth_method == auth_method
 
     # The user opens the authorization URL, logs in and consents; the redirect goes back.
     authorization_url = node.until("authorization_url")["url"]
@@ -133,8 +165,15 @@ def _check_flow(node: NodeClient, *, user, issuer: str, api: str, auth_method: s
     assert query["code_challenge_method"] == "S256"
     assert query["scope"].split() == list(OAUTH_SCOPES)
     assert query["redirect_uri"] == REDIRECT_URI
+    assert query["client_id"] == registered["client_id"]
     consented = browser_consent(authorization_url, email=user.email)
-    assert "MCP TypeScript Interop Client" in consented.consent_page
+    assert CLIENT_NAME in consented.consent_page
+    client = OAuthClient.objects.get(client_id=registered["client_id"])
+    if document_url:  # fetched by the server at the authorization request
+        assert client.registration == ClientRegistration.METADATA_DOCUMENT
+        assert (
+            "Client information published by <strong>127.0.0.1</strong>" in consented.consent_page
+        )
     node.send(consented.location)
     callback = node.until("callback")
     assert callback == {
@@ -182,10 +221,11 @@ def _check_flow(node: NodeClient, *, user, issuer: str, api: str, auth_method: s
 
     # Every request the SDK made, in order, with the client authentication it chose.
     http = [(r["method"], r["path"], r["status"], r["grant_type"]) for r in node.reports("http")]
+    registration = [] if document_url else [("POST", "/oauth/register", 201, None)]
     assert http == [
         ("GET", "/.well-known/oauth-protected-resource/api", 200, None),
         ("GET", "/.well-known/oauth-authorization-server", 200, None),
-        ("POST", "/oauth/register", 201, None),
+        *registration,
         ("POST", "/oauth/token", 200, "authorization_code"),
         ("POST", "/oauth/token", 200, "refresh_token"),
         ("POST", "/oauth/token", 400, "refresh_token"),
