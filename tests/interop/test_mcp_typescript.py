@@ -24,6 +24,7 @@ from tokens.scopes import OAUTH_SCOPES
 
 INTEROP_DIR = Path(__file__).resolve().parent
 SCRIPT = INTEROP_DIR / "mcp_ts_client.mjs"
+AUTH_SCRIPT = INTEROP_DIR / "mcp_ts_auth.mjs"
 REDIRECT_URI = "http://127.0.0.1:33419/callback"
 CLIENT_NAME = "MCP TypeScript Interop Client"
 STEP_TIMEOUT = 60
@@ -32,14 +33,14 @@ STEP_TIMEOUT = 60
 class NodeClient:
     """The Node script as a child process: JSON lines out, the redirect URL in."""
 
-    def __init__(self, server_url: str, auth_method: str, document_url: str | None) -> None:
+    def __init__(self, script: Path, *args: str) -> None:
         node = shutil.which("node")
         assert node, "Node.js is required for the TypeScript interop test"
         assert (INTEROP_DIR / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir(), (
             "run `make test` (or `npm ci` in tests/interop) to install the pinned SDK"
         )
         self.process = subprocess.Popen(
-            [node, str(SCRIPT), server_url, auth_method, *([document_url] if document_url else [])],
+            [node, str(script), *args],
             cwd=INTEROP_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -111,7 +112,7 @@ def test_official_mcp_typescript_sdk_against_live_server(live_server, settings, 
         )
     auth_method = "none" if document_url else mode
     user = UserFactory()
-    node = NodeClient(me_url, auth_method, document_url)
+    node = NodeClient(SCRIPT, me_url, auth_method, *([document_url] if document_url else []))
     try:
         _check_flow(
             node,
@@ -234,3 +235,70 @@ def _check_flow(
     token_requests = [r for r in node.reports("http") if r["path"] == "/oauth/token"]
     assert all(r["resource"] == api for r in token_requests)
     assert not any(r["basic_auth"] for r in token_requests)
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_typescript_sdk_auth_orchestrator_against_live_server(live_server, settings):
+    """`auth()`, as the SDK's transports run it: discovery without a `resource_metadata` hint
+    (path-inserted PRM URL for /api/me is 404, the root form answers), registration, code
+    exchange, a refresh, and a stale refresh token that makes the SDK start over."""
+    settings.PUBLIC_URL = live_server.url
+    settings.API_RESOURCE_URL = live_server.url + "/api"
+    issuer, api, me_url = live_server.url, live_server.url + "/api", live_server.url + "/api/me"
+    user = UserFactory()
+    node = NodeClient(AUTH_SCRIPT, me_url)
+    try:
+        redirect = node.until("redirect")
+        assert redirect["result"] == "REDIRECT"
+        assert redirect["client_issuer"] == issuer
+        query = {k: v[0] for k, v in parse_qs(urlsplit(redirect["url"]).query).items()}
+        assert query["resource"] == api
+        assert query["scope"].split() == list(OAUTH_SCOPES)
+        assert query["client_id"] == redirect["client_id"]
+        node.send(browser_consent(redirect["url"], email=user.email).location)
+        assert node.until("callback") == {"step": "callback", "state_matches": True, "iss": issuer}
+
+        authorized = node.until("authorized")
+        assert (authorized["result"], authorized["token_type"]) == ("AUTHORIZED", "Bearer")
+        assert authorized["issuer"] == issuer
+        grant = AccessToken.objects.get(digest=authorized["access_token"]).oauth_token
+        assert node.until("api")["status"] == 200
+
+        refreshed = node.until("refreshed")
+        assert (refreshed["result"], refreshed["rotated"]) == ("AUTHORIZED", True)
+        assert AccessToken.objects.get(digest=refreshed["access_token"]).oauth_token_id == grant.pk
+        assert node.until("api")["status"] == 200
+
+        # invalid_grant: the SDK drops its tokens and asks the user again; the grant is gone.
+        stale = node.until("stale_refresh")
+        assert stale == {
+            "step": "stale_refresh",
+            "result": "REDIRECT",
+            "invalidated": ["tokens"],
+            "authorization_urls": 2,
+        }
+        assert node.until("api")["status"] == 401
+        node.until("done")
+        assert not Grant.objects.filter(pk=grant.pk).exists()
+    finally:
+        returncode = node.close()
+    assert returncode == 0
+    http = [(r["method"], r["path"], r["status"], r["grant_type"]) for r in node.reports("http")]
+    discovery = [
+        ("GET", "/.well-known/oauth-protected-resource/api/me", 404, None),
+        ("GET", "/.well-known/oauth-protected-resource", 200, None),
+        ("GET", "/.well-known/oauth-authorization-server", 200, None),
+    ]
+    assert http == [
+        *discovery,
+        ("POST", "/oauth/register", 201, None),
+        *discovery,
+        ("POST", "/oauth/token", 200, "authorization_code"),
+        *discovery,
+        ("POST", "/oauth/token", 200, "refresh_token"),
+        *discovery,
+        ("POST", "/oauth/token", 400, "refresh_token"),
+        *discovery,
+    ]
+    assert {r["resource"] for r in node.reports("http") if r["path"] == "/oauth/token"} == {api}
