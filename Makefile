@@ -44,5 +44,9 @@ fuzz: venv
 	bash scripts/ensure-services.sh
 	$(TEST_ENV) API_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/api/test_fuzz.py -o timeout=3600 $(PYTEST_ARGS)
 
+# Ours vs django-oauth-toolkit vs bare Django (docs/benchmarks.md). BENCH_ARGS="--quick" for a short run.
+bench: venv
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf .run db.sqlite3 staticfiles
