@@ -318,6 +318,13 @@ class _S256CodeChallenge(CodeChallenge):
             raise InvalidRequestError("code_challenge_method must be S256")
         super().validate_code_challenge(grant, redirect_uri)
 
+    def validate_code_verifier(self, grant, result) -> None:
+        # RFC 9700 §2.1.1: PKCE for confidential clients too. Authlib lets a code without a
+        # challenge through when no verifier is sent; such a code is never redeemable here.
+        if not self.get_authorization_code_challenge(grant.request.authorization_code):
+            raise InvalidRequestError("The authorization request had no code_challenge (PKCE)")
+        super().validate_code_verifier(grant, result)
+
 
 class _AuthorizationCodeGrant(AuthorizationCodeGrant):
     """RFC 6749 §4.1 with PKCE; codes are issued by the consent view, redeemed here."""
