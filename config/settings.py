@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -20,8 +21,31 @@ if not DEBUG and (SECRET_KEY.startswith(INSECURE_KEY_PREFIX) or len(SECRET_KEY) 
         "not starting with 'insecure-'). Set SECRET_KEY in the environment or in .env."
     )
 
+
+def _public_url_canonical(url: str) -> str:
+    """PUBLIC_URL in the form URL parsers give back: lower-case scheme and host, no default
+    port, no trailing slash. MCP clients parse the metadata `issuer` (the Python SDK turns
+    `https://Example.com:443` into `https://example.com`) and then compare it as a plain string
+    with the `iss` of the authorization response (RFC 9207 §2.4), so any other spelling of the
+    issuer fails them."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or port == -1:
+        raise ImproperlyConfigured(f"PUBLIC_URL must be an http(s) URL, not {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured("PUBLIC_URL must not have a query, fragment or user information")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    default_port = {"http": 80, "https": 443}[scheme]
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
 # The one public base URL. It is the OAuth issuer, byte for byte, everywhere it appears.
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+PUBLIC_URL = _public_url_canonical(env.str("PUBLIC_URL", default="http://127.0.0.1:8000"))
 API_RESOURCE_URL = PUBLIC_URL + "/api"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
