@@ -7,16 +7,18 @@
 //   refreshes (rotation) -> auth() with the OLD refresh token: invalid_grant, the SDK drops its
 //   tokens and asks for a new authorization (REDIRECT).
 //
-// Usage: node mcp_ts_auth.mjs <resource server URL, e.g. http://localhost:8000/api/me>
+// Usage: node mcp_ts_auth.mjs <resource server URL, e.g. http://localhost:8000/api/me> [v1|v2]
 // Output: JSON lines like mcp_ts_client.mjs; raw tokens only as SHA-256 hex digests.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 
-import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-
+// v1: @modelcontextprotocol/sdk; v2: @modelcontextprotocol/client, which also checks the
+// metadata issuer against the discovery URL (RFC 8414 §3.3) and `iss` (RFC 9207 §2.4).
+const PACKAGES = { v1: '@modelcontextprotocol/sdk/client/auth.js', v2: '@modelcontextprotocol/client' };
 const REDIRECT_URL = 'http://127.0.0.1:33420/callback'; // nothing listens: the test reads the redirect
-const [serverUrl] = process.argv.slice(2);
+const [serverUrl, line = 'v1'] = process.argv.slice(2);
+const { auth } = await import(PACKAGES[line]);
 
 const emit = (step, data = {}) => process.stdout.write(`${JSON.stringify({ step, ...data })}\n`);
 const digest = (raw) => (raw ? createHash('sha256').update(raw, 'utf8').digest('hex') : null);
@@ -123,7 +125,12 @@ async function main() {
   const callback = new URL(await readLine()).searchParams;
   emit('callback', { state_matches: callback.get('state') === provider.lastState, iss: callback.get('iss') });
 
-  const exchanged = await auth(provider, { serverUrl, authorizationCode: callback.get('code'), fetchFn });
+  const exchanged = await auth(provider, {
+    serverUrl,
+    authorizationCode: callback.get('code'),
+    iss: callback.get('iss') ?? undefined, // validated by v2, ignored by v1
+    fetchFn,
+  });
   const issued = provider.saved.tokens;
   emit('authorized', { result: exchanged, ...tokenReport(issued) });
   emit('api', { after: 'exchange', ...(await apiStatus(issued.access_token)) });

@@ -239,15 +239,18 @@ def _check_flow(
 
 @pytest.mark.live
 @pytest.mark.django_db(transaction=True)
-def test_typescript_sdk_auth_orchestrator_against_live_server(live_server, settings):
+@pytest.mark.parametrize("line", ["v1", "v2"])
+def test_typescript_sdk_auth_orchestrator_against_live_server(live_server, settings, line):
     """`auth()`, as the SDK's transports run it: discovery without a `resource_metadata` hint
     (path-inserted PRM URL for /api/me is 404, the root form answers), registration, code
-    exchange, a refresh, and a stale refresh token that makes the SDK start over."""
+    exchange, a refresh, and a stale refresh token that makes the SDK start over. v1 is
+    `@modelcontextprotocol/sdk`; v2 (`@modelcontextprotocol/client`) also rejects a metadata
+    issuer that differs from the discovery URL and an `iss` that differs from the issuer."""
     settings.PUBLIC_URL = live_server.url
     settings.API_RESOURCE_URL = live_server.url + "/api"
     issuer, api, me_url = live_server.url, live_server.url + "/api", live_server.url + "/api/me"
     user = UserFactory()
-    node = NodeClient(AUTH_SCRIPT, me_url)
+    node = NodeClient(AUTH_SCRIPT, me_url, line)
     try:
         redirect = node.until("redirect")
         assert redirect["result"] == "REDIRECT"
