@@ -21,6 +21,12 @@ function init(args)
     end
     i = i + 1
   end
+  -- Fewer lines than threads (one fixed request): every thread sends them all.
+  if #reqs == 0 then
+    for line in io.lines(os.getenv("BENCH_REQUESTS")) do
+      reqs[#reqs + 1] = line:gsub("\1", "\r\n")
+    end
+  end
   pos = 0
   wrapped = 0
 end
