@@ -27,6 +27,7 @@ RESERVED_NAME = re.compile(
     r"|oauth consent server",
     re.IGNORECASE,
 )
+LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 DATA_IMAGE = re.compile(r"^data:image/[a-z0-9.+-]+(;[a-z0-9=.+-]+)*(;base64)?,", re.IGNORECASE)
 
 
@@ -68,12 +69,26 @@ def has_unsafe_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text)
 
 
+def mixes_look_alike_scripts(text: str) -> bool:
+    """A word mixing Latin, Cyrillic and Greek letters (UTS #39 "mixed script"): the usual way
+    to spell a reserved or well-known name with look-alike letters ("L\u043esant")."""
+    for word in re.findall(r"\w+", text):
+        scripts = {unicodedata.name(ch, "").split(" ", 1)[0] for ch in word if ch.isalpha()}
+        if len(scripts & LOOK_ALIKE_SCRIPTS) > 1:
+            return True
+    return False
+
+
 def client_name_problem(name: str, *, allow_reserved: bool = False) -> str | None:
     """Why a client name cannot be registered: it must not pass for this server or a user."""
-    if "@" in name:
+    # NFKC folds compatibility forms (full-width, mathematical letters) onto plain ones.
+    folded = unicodedata.normalize("NFKC", name)
+    if "@" in folded:
         return "client_name must not look like an email address"
-    if not allow_reserved and RESERVED_NAME.search(name):
+    if not allow_reserved and RESERVED_NAME.search(folded):
         return "client_name uses a reserved word (it could be taken for this server or its staff)"
+    if not allow_reserved and mixes_look_alike_scripts(folded):
+        return "client_name must not mix Latin, Cyrillic or Greek letters within a word"
     if has_unsafe_characters(name):
         return "client_name must not contain control or formatting characters"
     return None
