@@ -56,13 +56,13 @@ def test_run_script_serves_login_and_admin_then_stops_on_sigint(tmp_path):
         while time.monotonic() < deadline:
             try:
                 status = requests.get(
-                    f"http://127.0.0.1:{port}/accounts/login/", timeout=2
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=20
                 ).status_code
                 break
             except requests.ConnectionError:
                 time.sleep(0.5)
         assert status == 200
-        admin = requests.get(f"http://127.0.0.1:{port}/admin/", timeout=5, allow_redirects=True)
+        admin = requests.get(f"http://127.0.0.1:{port}/admin/", timeout=20, allow_redirects=True)
         assert admin.status_code == 200 and "Django administration" in admin.text
         assert wait_for(" ready.", deadline), "the Celery worker did not start"
         assert wait_for("beat: Starting", deadline), "Celery beat did not start"
