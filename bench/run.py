@@ -367,6 +367,7 @@ def run_workload(wl: Workload, args: argparse.Namespace) -> None:
             reqs = target.build(n)
             path = write_requests(f"{wl.key}-{name}", [r for r, _ in reqs])
             result = wrk(target.server, path, args.duration)
+            result["loadavg_1m"] = os.getloadavg()[0]
             if target.single_use and result["wrapped"]:
                 result["flag"] = "ran out of single-use credentials"
             rates[name] = max(rates[name], result["rps"])
@@ -536,7 +537,7 @@ def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> li
         ),
         Workload(
             "W5b",
-            "GET /api/me/oauth-tokens, 100 000 tokens, sort lastUsed desc, filter '*client 04?2*'",
+            "GET /api/me/oauth-tokens, 100 000 tokens, sort creationDate desc, filter '*client 04?2*'",
             [Target(ours, w5(w5_infix))],
         ),
         *[
@@ -568,6 +569,7 @@ def summarize(workloads: list[Workload]) -> list[dict]:
                 "rounds_rps": [r["rps"] for r in runs],
                 "non2xx": sum(r["non2xx"] for r in runs),
                 "flags": sorted({r["flag"] for r in runs if "flag" in r}),
+                "loadavg_1m": [round(r["loadavg_1m"], 2) for r in runs],
             }
         srv = row["servers"]
         if "ours" in srv and "dot" in srv:
@@ -586,7 +588,8 @@ def markdown(report: dict) -> str:
         f"Run {report['started']}: {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
         f"PostgreSQL {m['postgresql']}, Python {m['python']}, {m['wrk']}.",
         f"wrk -t{WRK_THREADS} -c{CONCURRENCY}, {report['args']['rounds']} interleaved rounds of "
-        f"{report['args']['duration']} s after a {report['args']['warmup']} s warm-up; medians.",
+        f"{report['args']['duration']} s after a {report['args']['warmup']} s warm-up; medians. "
+        f"Load average (1 min) seen at the rounds: {report.get('loadavg_range', '?')}.",
         "",
         "| Workload | ours req/s | DOT req/s | floor req/s | ours/DOT | ours/floor | ours p50 / p95 ms | DOT p50 / p95 ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -710,6 +713,9 @@ def main() -> int:
         for wl in workloads:
             run_workload(wl, args)
         report["workloads"] = summarize(workloads)
+        loads = [r["loadavg_1m"] for wl in workloads for runs in wl.runs.values() for r in runs]
+        if loads:
+            report["loadavg_range"] = f"{min(loads):.2f}–{max(loads):.2f}"
         if wanted("W1") or wanted("W5") or wanted("W6"):
             report["queries"] = ours.run("queries", check=False)
         if wanted("W1"):
