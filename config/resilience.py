@@ -19,10 +19,11 @@ import sys
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 _UNAVAILABLE_FLAG = "_resilience_database_unavailable"
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; retry shortly"
 TOO_LARGE_MESSAGE = "The request body is too large"
+UNPARSABLE_MESSAGE = "The request body could not be parsed"
+UNPARSABLE_BODY = (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, UnreadablePostError)
 
 
 def _dialect(path: str) -> str:
@@ -99,6 +102,20 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def unparsable_response(request: HttpRequest) -> HttpResponse:
+    """400 for a body Django cannot parse, as the API or RFC 6749 §5.2 says."""
+    if _dialect(request.path) == "api":
+        response: HttpResponse = JsonResponse(
+            {"type": "Validation", "message": UNPARSABLE_MESSAGE}, status=400
+        )
+    else:
+        response = JsonResponse(
+            {"error": "invalid_request", "error_description": UNPARSABLE_MESSAGE}, status=400
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _declared_too_large(request: HttpRequest) -> bool:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
@@ -133,7 +150,7 @@ class ResilienceMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         """Exceptions from the view: the database going away is a 503, a body over the limit
-        (a chunked one, or one that lied about its length) a 413."""
+        (one that lied about its length) a 413, an unparsable body a 400."""
         if isinstance(exception, DATABASE_ERRORS):
             logger.warning(
                 "Database unavailable, answering 503 to %s %s (%s: %s)",
@@ -145,4 +162,8 @@ class ResilienceMiddleware:
             return unavailable_response(request)
         if isinstance(exception, RequestDataTooBig):
             return too_large_response(request)
+        if isinstance(exception, UNPARSABLE_BODY) and _dialect(request.path) != "html":
+            # A multipart body without boundary, too many fields: the endpoint's own 400
+            # (Django's default would be an HTML page and a logged traceback).
+            return unparsable_response(request)
         return None
