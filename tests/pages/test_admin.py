@@ -94,3 +94,5 @@ def test_accounts_admin_pages_load(admin_client, world):
         "/admin/accounts/application/",
     ]:
         assert admin_client.get(url).status_code == 200, url
+    sandbox_only = admin_client.get("/admin/accounts/application/?owner=sandbox").content
+    assert b"Sandy" in sandbox_only and b"Alpha" not in sandbox_only
