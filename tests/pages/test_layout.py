@@ -89,3 +89,26 @@ def test_unknown_page_is_a_friendly_404(signed_in):
     response = signed_in.get("/me/oauth-tokens/doesnotexist")
     assert response.status_code == 404
     assert b"Not found" in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/me/oauth-tokens/%00",
+        "/me/oauth-tokens/%00/status",
+        "/me/tokens/abc%00def",
+        "/me/tokens/" + "a" * 300,
+        "/applications/%00/tokens",
+        "/applications/%00/tokens/%00",
+        "/me/oauth-tokens?filter=%00",
+        "/me/tokens?page=99999999999999999999",
+    ],
+)
+def test_hostile_paths_and_parameters_never_give_a_500(signed_in, world, path):
+    assert signed_in.get(path).status_code in (400, 404, 405)
+    assert signed_in.post(path, {"status": "inactive", "name": "\x00"}).status_code in (
+        400,
+        403,
+        404,
+        405,
+    )

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,7 +41,7 @@ from tokens.selectors import (
 from tokens.services.api_tokens import api_token_create, api_token_update
 from tokens.services.api_tokens import api_token_delete as api_token_delete_service
 from tokens.views.caps import CapRows, cap_rows
-from tokens.views.common import api_error_to_form, list_page, next_url
+from tokens.views.common import api_error_to_form, get_owned_or_404, list_page, next_url
 
 LIST_TEMPLATE = "tokens/api_token_list.html"
 DETAIL_TEMPLATE = "tokens/api_token_detail.html"
@@ -147,7 +147,7 @@ def _fetch(owner: TokenOwner, request: HttpRequest, params: ListParams) -> Page[
 
 
 def _get(owner: TokenOwner, request: HttpRequest, token_id: str) -> ApiToken:
-    return get_object_or_404(_tokens(owner, request), pk=token_id)
+    return get_owned_or_404(_tokens(owner, request), token_id)
 
 
 def _list(request: HttpRequest, owner: TokenOwner) -> HttpResponse:

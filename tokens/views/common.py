@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.ids import is_object_id
 from apikit.errors import ApiError
 from apikit.lists import ListParams, ListSpec, Page, list_params_parse
 from tokens.forms import form_field_for_api_message
@@ -32,6 +35,14 @@ def image_src(uri: str) -> str:
 def link_href(uri: str) -> str:
     """`uri` if it is an http(s) link, else the empty string."""
     return uri if uri and re.match(r"^https?://", uri, re.I) else ""
+
+
+def get_owned_or_404(queryset: QuerySet, object_id: str):
+    """The object with this ObjectId in an owner-scoped queryset, else 404 (a malformed id,
+    e.g. one with a NUL byte PostgreSQL would refuse, never reaches the database)."""
+    if not is_object_id(object_id):
+        raise Http404("Not found")
+    return get_object_or_404(queryset, pk=object_id.lower())
 
 
 def next_url(request: HttpRequest, default: str) -> str:

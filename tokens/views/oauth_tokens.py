@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +25,7 @@ from tokens.services.oauth_tokens import oauth_token_set_status, oauth_token_upd
 from tokens.views.caps import cap_rows
 from tokens.views.common import (
     api_error_to_form,
+    get_owned_or_404,
     image_src,
     link_href,
     list_page,
@@ -73,7 +74,7 @@ def _row(token: OAuthToken) -> OAuthTokenRow:
 
 
 def _get_owned(request: HttpRequest, token_id: str) -> OAuthToken:
-    return get_object_or_404(oauth_tokens_for(user=request.user), pk=token_id)
+    return get_owned_or_404(oauth_tokens_for(user=request.user), token_id)
 
 
 @login_required
