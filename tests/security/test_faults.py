@@ -213,7 +213,7 @@ class Traffic:
         turn = index
         while not self._stop.is_set():
             turn += 1
-            kind = ("api", "token", "metadata")[turn % 3]
+            kind = ("api", "token", "metadata", "page")[turn % 4]
             self.request(kind)
             time.sleep(0.02)
 
@@ -237,6 +237,13 @@ class Traffic:
                     "code_verifier": RFC7636_VERIFIER,
                 }
             }
+        elif kind == "page":
+            # The authorization endpoint looks the client up before sending anyone to login.
+            method, path = "GET", "/oauth/authorize"
+            kwargs = {
+                "params": {"response_type": "code", "client_id": self.client_id},
+                "allow_redirects": False,
+            }
         else:
             method, path, kwargs = "GET", "/.well-known/oauth-authorization-server", {}
         started = time.monotonic()
@@ -248,6 +255,8 @@ class Traffic:
             )
             if response.status_code == 503:
                 outcome.error = response.headers.get("Retry-After", "")
+                outcome.body.setdefault("content_type", response.headers["Content-Type"])
+                outcome.body.setdefault("frame", response.headers.get("X-Frame-Options", ""))
         except requests.RequestException as error:
             outcome = Outcome(kind, 0, time.monotonic() - started, grant_id, error=repr(error))
         with self._lock:
@@ -299,7 +308,8 @@ def _postgres_outage_scenario(*, database: str, outage: Callable[[], None]) -> d
 
         outcomes = traffic.outcomes
         statuses = Counter((o.kind, o.status) for o in outcomes)
-        assert all(o.status in (200, 400, 503) for o in outcomes), statuses
+        assert all(o.status in (200, 302, 400, 503) for o in outcomes), statuses
+        assert all(o.status != 302 for o in outcomes if o.kind != "page")
         assert not [o for o in outcomes if o.status == 0], [o.error for o in outcomes if o.error]
         assert max(o.seconds for o in outcomes) < REQUEST_BOUND_SECONDS
         assert all(o.error.isdigit() for o in outcomes if o.status == 503)
@@ -312,6 +322,11 @@ def _postgres_outage_scenario(*, database: str, outage: Callable[[], None]) -> d
             o.body.get("type") == "ServiceUnavailable"
             for o in outcomes
             if o.status == 503 and o.kind == "api"
+        )
+        assert all(
+            o.body["content_type"].startswith("text/html") and o.body["frame"] == "DENY"
+            for o in outcomes
+            if o.status == 503 and o.kind == "page"
         )
 
         # No token lost, none duplicated: the database holds exactly the access tokens that

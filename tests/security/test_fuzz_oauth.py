@@ -69,10 +69,14 @@ def oauth_world(live_server, settings) -> dict[str, str]:
 
 
 def _aim_at_real_targets(case, world: dict[str, str]) -> None:
-    """In about half of the form bodies, swap a generated client_id or token for a real one,
-    so that positive cases get past client lookup into the grant and endpoint logic."""
+    """In about half of the bodies, swap a generated client_id, token or redirect URI list for
+    a real one, so that positive cases get past the first check into the endpoint's logic."""
     if not isinstance(case.body, dict):
         return
+    uris = case.body.get("redirect_uris")
+    if isinstance(uris, list) and zlib.crc32(repr(uris).encode("utf-8", "replace")) % 2 == 0:
+        # A valid redirect URI, so the other fields (names, URLs, scopes) are what is judged.
+        case.body["redirect_uris"] = ["https://tool.example/cb"]
     for key in ("client_id", "refresh_token", "token"):
         value = case.body.get(key)
         if isinstance(value, str) and zlib.crc32(value.encode("utf-8", "replace")) % 2 == 0:
