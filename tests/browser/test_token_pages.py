@@ -144,12 +144,12 @@ def test_new_api_token_secret_is_shown_once_with_a_copy_button(page, demo_user):
 
 
 def test_pages_fit_a_phone_screen(browser, live_server, demo_user):
-    _tokens(demo_user)
+    work, *_ = _tokens(demo_user)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 740})
     page = context.new_page()
     try:
         log_in(page, demo_user, "/me/oauth-tokens")
-        for path in ["/me/oauth-tokens", "/me/tokens/new", "/"]:
+        for path in ["/me/oauth-tokens", f"/me/oauth-tokens/{work.id}", "/me/tokens/new", "/"]:
             page.goto(path)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
