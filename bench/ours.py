@@ -411,6 +411,34 @@ def queries() -> None:
         )
     out["w5"] = {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
 
+    work = Path(os.environ["BENCH_WORK"])
+    codes(2, str(work / "ours_queries_codes.txt"))
+    refresh(2, str(work / "ours_queries_refresh.txt"))
+    grants = {
+        "w2": [
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": CLIENT_ID,
+            }
+            for code, verifier in (
+                line.split() for line in (work / "ours_queries_codes.txt").read_text().splitlines()
+            )
+        ],
+        "w3": [
+            {"grant_type": "refresh_token", "refresh_token": raw, "client_id": CLIENT_ID}
+            for raw in (work / "ours_queries_refresh.txt").read_text().split()
+        ],
+    }
+    for key, bodies in grants.items():
+        browser = Client()
+        browser.post("/oauth/token", bodies[0])
+        with CaptureQueriesContext(connection) as ctx:
+            response = browser.post("/oauth/token", bodies[1])
+        out[key] = {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
+
     client = _client()
     verifier = secrets.token_urlsafe(48)
     params = {

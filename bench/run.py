@@ -496,7 +496,7 @@ def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> li
         "filter": "echo*",
     }
     w5_infix = {
-        "sortField": "lastUsed",
+        "sortField": "creationDate",
         "sortDirection": "desc",
         "filterField": "name",
         "filter": "*client 04?2*",
@@ -730,9 +730,11 @@ def main() -> int:
         log("W7: purge")
         report["w7"] = ours.run("purge", check=False) or {"error": "purge service not available"}
         log(f"  {report['w7']}")
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    # A partial run (--only) never overwrites the full run's figures.
+    stem = "latest" if not only else "latest-" + "-".join(sorted(only)).lower()
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     text = markdown(report)
-    (RESULTS / "latest.md").write_text(text)
+    (RESULTS / f"{stem}.md").write_text(text)
     print()
     print(text)
     return 0
