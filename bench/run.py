@@ -672,7 +672,7 @@ def main() -> int:
     only = {k.strip().upper() for k in args.only.split(",") if k.strip()}
 
     def wanted(key: str) -> bool:
-        return not only or key.upper() in only or key.split("-")[0].rstrip("AB").upper() in only
+        return not only or key.upper() in only or key.split("-")[0].upper().rstrip("AB") in only
 
     WORK.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
