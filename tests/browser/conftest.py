@@ -19,10 +19,6 @@ from tests.factories import (
     UserFactory,
 )
 
-# Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-# still synchronous and sequential, so Django's async-safety guard does not apply here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -32,8 +28,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module. Playwright's sync API keeps an event loop running in this
+    thread while it is open; the tests' own ORM calls stay synchronous and sequential, so
+    Django's async-safety guard is lifted for exactly that span and restored afterwards (later
+    tests, e.g. the MCP interop ones, need a thread with no running loop)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _chromium()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _chromium():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
