@@ -23,9 +23,9 @@ from tokens.models import AccessToken, AuthorizationStatus, OAuthToken
 from tokens.services.api_tokens import api_token_create
 from tokens.services.oauth_tokens import oauth_token_set_status
 
-# /api/me: one query resolves the access token with its OAuth token, user and client; two
-# count the profile's summary (sandbox applications, memberships).
-W1_MAX_QUERIES = 3
+# /api/me: one statement resolves the access token with its OAuth token, user, client id and
+# the profile's two summary counts (tokens.authentication._OAUTH_SQL).
+W1_MAX_QUERIES = 1
 # The list: the API token lookup, the count, the page.
 W5_MAX_QUERIES = 3
 # The consent page: client, session, user, memberships, application overrides, organizations.
