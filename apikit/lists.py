@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from django.db import connections
 from django.db.models import F, Lookup, QuerySet, Value
 
 from apikit.errors import validation_error
@@ -150,7 +151,15 @@ class GlobMatch(Lookup):
         return self._sql(compiler, connection, "LIKE")
 
     def as_postgresql(self, compiler, connection):
-        return self._sql(compiler, connection, "ILIKE")
+        # `LOWER(x) LIKE LOWER(p)` is what ILIKE does in a UTF-8 database, written so the
+        # indexes on LOWER(name) apply (tokens migration 0002): a btree range for a literal
+        # prefix, trigrams for everything else.
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return (
+            f"LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '{LIKE_ESCAPE}'",
+            [*lhs_params, *rhs_params],
+        )
 
 
 def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
@@ -158,6 +167,8 @@ def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> 
     if params.filtering:
         column = spec.filter_fields[params.filter_field]
         queryset = queryset.filter(GlobMatch(F(column), Value(glob_to_like(params.filter))))
+        if connections[queryset.db].vendor == "postgresql":
+            return _filtered_page(queryset, spec=spec, params=params)
     column = spec.sort_fields[params.sort_field]
     descending = params.sort_direction == "desc"
     order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
@@ -169,4 +180,30 @@ def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> 
         if start < total
         else []
     )
+    return Page(items=items, total_count=total, params=params)
+
+
+def _filtered_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
+    """A filtered page on PostgreSQL: the matches first, then their order.
+
+    Left to itself the planner walks the sort index and tests every row against the filter,
+    expecting matches to be spread evenly; a prefix glob's matches sit together, so it read
+    50 000 rows to find 100 (bench W5, 100 000 tokens: p95 near 1 s). Here the matching ids
+    and sort keys come from the filter's index into a materialized set, which gives both the
+    total and the page's ids in one statement; the page's rows are a second query by id.
+    """
+    column = spec.sort_fields[params.sort_field]
+    direction = "DESC" if params.sort_direction == "desc" else "ASC"
+    inner_sql, inner_params = queryset.order_by().values_list("pk", column).query.sql_with_params()
+    start = params.page * params.per_page
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH m(pk, key) AS MATERIALIZED ({inner_sql})"
+            " SELECT (SELECT COUNT(*) FROM m), ARRAY(SELECT pk FROM m"
+            f" ORDER BY key {direction} NULLS LAST, pk {direction} LIMIT %s OFFSET %s)",
+            [*inner_params, params.per_page, start],
+        )
+        total, ids = cursor.fetchone()
+    rank = {pk: index for index, pk in enumerate(ids)}
+    items = sorted(queryset.filter(pk__in=ids), key=lambda item: rank[item.pk]) if ids else []
     return Page(items=items, total_count=total, params=params)

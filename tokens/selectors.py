@@ -57,9 +57,15 @@ def oauth_token_get(*, user: User, token_id: str) -> OAuthToken:
 
 
 def oauth_tokens_list(*, user: User, params: ListParams | None = None) -> Page[OAuthToken]:
-    """A sorted, filtered page of the user's OAuth tokens (reference: GET /me/oauth-tokens)."""
+    """A sorted, filtered page of the user's OAuth tokens (reference: GET /me/oauth-tokens).
+
+    The clients come by prefetch: a page's tokens nearly all share a few clients, and a join
+    built (and JSON-decoded) a client per row, about half the page's CPU (bench W5).
+    """
     return queryset_page(
-        oauth_tokens_for(user=user), spec=OAUTH_TOKEN_LIST, params=params or ListParams()
+        oauth_tokens_for(user=user).select_related(None).prefetch_related("client"),
+        spec=OAUTH_TOKEN_LIST,
+        params=params or ListParams(),
     )
 
 
