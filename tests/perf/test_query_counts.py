@@ -26,8 +26,9 @@ from tokens.services.oauth_tokens import oauth_token_set_status
 # /api/me: one statement resolves the access token with its OAuth token, user, client id and
 # the profile's two summary counts (tokens.authentication._OAUTH_SQL).
 W1_MAX_QUERIES = 1
-# The list: the API token lookup, the count, the page.
-W5_MAX_QUERIES = 3
+# The list: the API token lookup; the filtered count and the page's ids in one statement; the
+# page's tokens; their clients (a prefetch: one client object per client, not per row).
+W5_MAX_QUERIES = 4
 # The consent page: client, session, user, memberships, application overrides, organizations.
 W6_MAX_QUERIES = 6
 
