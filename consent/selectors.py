@@ -11,7 +11,7 @@ from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_rol
 from consent.forms import DATA_IMAGE, has_unsafe_characters, web_url_problem
 from consent.models import ClientRegistration, OAuthClient
 from consent.redirects import LOOPBACK_HOSTS
-from tokens.models import AccessToken, AuthorizationCode, RefreshToken
+from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.secrets import SecretKind, secret_digest
 
@@ -25,36 +25,51 @@ def client_by_client_id(client_id: object) -> OAuthClient | None:
         return None
     if not client_id.isprintable():
         return None
-    return OAuthClient.objects.filter(client_id=client_id).first()
+    return _one(OAuthClient.objects.filter(client_id=client_id))
+
+
+def _one(queryset):
+    """The row of a lookup on a unique column, or None: `.first()` would add an ORDER BY."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+# A credential's OAuth token and only the client and user fields the token endpoint reads:
+# selecting every client column (its logo can be a 32 KiB data: URI) cost CPU on each grant.
+_GRANT_FIELDS = [f"oauth_token__{f.name}" for f in OAuthToken._meta.concrete_fields]
+_GRANT_RELATED = ["oauth_token__client__client_id", "oauth_token__user__is_active"]
+
+
+def _credential_fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields] + _GRANT_FIELDS + _GRANT_RELATED
 
 
 def authorization_code_by_value(raw: str) -> AuthorizationCode | None:
     if not isinstance(raw, str) or not raw.startswith(SecretKind.AUTHORIZATION_CODE.value):
         return None
-    return (
-        AuthorizationCode.objects.select_related("oauth_token__client")
+    return _one(
+        AuthorizationCode.objects.select_related("oauth_token")
+        .only(*[f.name for f in AuthorizationCode._meta.concrete_fields], *_GRANT_FIELDS)
         .filter(digest=secret_digest(raw))
-        .first()
     )
 
 
 def refresh_token_by_value(raw: str) -> RefreshToken | None:
     if not isinstance(raw, str) or not raw.startswith(SecretKind.REFRESH_TOKEN.value):
         return None
-    return (
+    return _one(
         RefreshToken.objects.select_related("oauth_token__client", "oauth_token__user")
+        .only(*_credential_fields(RefreshToken))
         .filter(digest=secret_digest(raw))
-        .first()
     )
 
 
 def access_token_by_value(raw: str) -> AccessToken | None:
     if not isinstance(raw, str) or not raw.startswith(SecretKind.ACCESS_TOKEN.value):
         return None
-    return (
+    return _one(
         AccessToken.objects.select_related("oauth_token__client", "oauth_token__user")
+        .only(*_credential_fields(AccessToken))
         .filter(digest=secret_digest(raw))
-        .first()
     )
 
 
