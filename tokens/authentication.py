@@ -61,6 +61,18 @@ def session_principal(user: User) -> Principal:
     return Principal(kind="session", user=user, scope=None, cap=None)
 
 
+# Of the client, only its client_id (read here and by introspection, consent.oauth): every
+# client column, its logo (up to a 32 KiB data: URI) included, cost CPU on each call (bench W4).
+_ACCESS_LOOKUP = AccessToken.objects.select_related(
+    "oauth_token__user", "oauth_token__client"
+).only(
+    *[f.name for f in AccessToken._meta.concrete_fields],
+    *[f"oauth_token__{f.name}" for f in OAuthToken._meta.concrete_fields],
+    *[f"oauth_token__user__{f.name}" for f in User._meta.concrete_fields],
+    "oauth_token__client__client_id",
+)
+
+
 def active_access_token(raw: str, *, now=None) -> AccessToken | None:
     """The access token for `raw` if it and its OAuth token are usable right now, else None.
 
@@ -70,11 +82,7 @@ def active_access_token(raw: str, *, now=None) -> AccessToken | None:
     if not raw.startswith(SecretKind.ACCESS_TOKEN.value):
         return None
     now = now or timezone.now()
-    token = (
-        AccessToken.objects.select_related("oauth_token__user", "oauth_token__client")
-        .filter(digest=secret_digest(raw))
-        .first()
-    )
+    token = next(iter(_ACCESS_LOOKUP.filter(digest=secret_digest(raw))[:1]), None)
     if token is None or token.expires_at <= now:
         return None
     grant = token.oauth_token
@@ -95,7 +103,8 @@ def active_api_token(raw: str, *, now=None) -> ApiToken | None:
     ):
         return None
     now = now or timezone.now()
-    token = ApiToken.objects.select_related("user").filter(digest=secret_digest(raw)).first()
+    lookup = ApiToken.objects.select_related("user").filter(digest=secret_digest(raw))
+    token = next(iter(lookup.order_by()[:1]), None)  # unique digest: no ORDER BY needed
     if (
         token is None
         or token.status != TokenStatus.ACTIVE
