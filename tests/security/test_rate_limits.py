@@ -38,7 +38,7 @@ def _register_post(http: Client, name: str):
 
 def _assert_oauth_429(response) -> None:
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert 0 < int(response["Retry-After"]) <= 3600
     assert response["Cache-Control"] == "no-store"
     body = response.json()
     assert set(body) == {"error", "error_description"}
@@ -61,7 +61,7 @@ def test_a_refused_registration_never_reaches_the_view(db, rate_limits):
         assert _register_post(http, f"Tool {index}").status_code == 201
     response = _register_post(http, "One too many")
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert 0 < int(response["Retry-After"]) <= 3600
     assert response.json()["error"] == "temporarily_unavailable"
     assert OAuthClient.objects.count() == LIMIT
 
@@ -91,7 +91,7 @@ def test_login_posts_get_a_429_page_without_redirect_and_no_session(user, rate_l
     assert response.status_code == 429
     assert "Location" not in response
     assert response["Content-Type"].startswith("text/html")
-    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert 0 < int(response["Retry-After"]) <= 3600
     assert response["X-Frame-Options"] == "DENY"
     assert b"evil.example" not in response.content
     assert "_auth_user_id" not in browser.session

@@ -94,12 +94,19 @@ def authorization_code_redeem(
     deleted, revoking everything issued from the code (RFC 9700 §4.2.4). The claim is a
     conditional UPDATE (`used_at IS NULL`), so parallel redemptions yield exactly one success.
     """
-    outcome = _code_redeem(
-        code=code,
-        resource=resource,
-        include_refresh_token=include_refresh_token,
-        now=now or timezone.now(),
+    return _issued_or_raise(
+        _code_redeem(
+            code=code,
+            resource=resource,
+            include_refresh_token=include_refresh_token,
+            now=now or timezone.now(),
+        )
     )
+
+
+def _issued_or_raise(outcome: IssuedTokens | str) -> IssuedTokens:
+    """Raise the error an atomic step returned. The step returns errors instead of raising them
+    so that what it revoked (a replayed code's or reused refresh token's grant) commits first."""
     if isinstance(outcome, str):
         raise GrantError(outcome)
     return outcome
@@ -168,12 +175,11 @@ def refresh_token_rotate(
     (RFC 6749 §6); the new refresh token keeps the original scope. Fails when the OAuth token
     is inactive, deleted, expired or its user deactivated.
     """
-    outcome = _refresh_rotate(
-        refresh_token=refresh_token, scope=scope, resource=resource, now=now or timezone.now()
+    return _issued_or_raise(
+        _refresh_rotate(
+            refresh_token=refresh_token, scope=scope, resource=resource, now=now or timezone.now()
+        )
     )
-    if isinstance(outcome, str):
-        raise GrantError(outcome)
-    return outcome
 
 
 @transaction.atomic
