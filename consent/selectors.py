@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import cache, lru_cache
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+from django.db.models import Model
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_roles
+from config.prepared import columns, fetch_one, instance, is_postgresql, partial_instance
 from consent.forms import DATA_IMAGE, ROLE_CHOICES, has_unsafe_characters, web_url_problem
 from consent.models import ClientRegistration, OAuthClient
 from consent.redirects import LOOPBACK_HOSTS
 from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.secrets import SecretKind, secret_digest
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 def client_by_client_id(client_id: object) -> OAuthClient | None:
@@ -29,7 +28,15 @@ def client_by_client_id(client_id: object) -> OAuthClient | None:
         return None
     if not client_id.isprintable():
         return None
+    if is_postgresql():
+        row = fetch_one(_CLIENT_SQL, [client_id])
+        return instance(OAuthClient, row) if row else None
     return _one(OAuthClient.objects.filter(client_id=client_id))
+
+
+_CLIENT_SQL = (
+    f"SELECT {columns('c', OAuthClient)} FROM {OAuthClient._meta.db_table} c WHERE c.client_id = %s"
+)
 
 
 def _one(queryset):
@@ -50,30 +57,53 @@ def _credential_fields(model) -> list[str]:
 def authorization_code_by_value(raw: str) -> AuthorizationCode | None:
     if not isinstance(raw, str) or not raw.startswith(SecretKind.AUTHORIZATION_CODE.value):
         return None
-    return _one(
-        AuthorizationCode.objects.select_related("oauth_token")
-        .only(*[f.name for f in AuthorizationCode._meta.concrete_fields], *_GRANT_FIELDS)
-        .filter(digest=secret_digest(raw))
-    )
+    return _credential_by_digest(AuthorizationCode, secret_digest(raw))
 
 
 def refresh_token_by_value(raw: str) -> RefreshToken | None:
     if not isinstance(raw, str) or not raw.startswith(SecretKind.REFRESH_TOKEN.value):
         return None
-    return _one(
-        RefreshToken.objects.select_related("oauth_token__client", "oauth_token__user")
-        .only(*_credential_fields(RefreshToken))
-        .filter(digest=secret_digest(raw))
-    )
+    return _credential_by_digest(RefreshToken, secret_digest(raw))
 
 
 def access_token_by_value(raw: str) -> AccessToken | None:
     if not isinstance(raw, str) or not raw.startswith(SecretKind.ACCESS_TOKEN.value):
         return None
-    return _one(
-        AccessToken.objects.select_related("oauth_token__client", "oauth_token__user")
-        .only(*_credential_fields(AccessToken))
-        .filter(digest=secret_digest(raw))
+    return _credential_by_digest(AccessToken, secret_digest(raw))
+
+
+Credential = TypeVar("Credential", AuthorizationCode, RefreshToken, AccessToken)
+
+
+def _credential_by_digest(model: type[Credential], digest: str) -> Credential | None:
+    """The credential with its OAuth token, the client's client_id and the user's is_active:
+    on PostgreSQL one prepared statement (bench W2-W4), elsewhere the same through the ORM."""
+    if not is_postgresql():
+        return _one(
+            model.objects.select_related("oauth_token__client", "oauth_token__user")
+            .only(*_credential_fields(model))
+            .filter(digest=digest)
+        )
+    row = fetch_one(_credential_sql(model), [digest])
+    if row is None:
+        return None
+    split = len(model._meta.concrete_fields)
+    credential, grant = instance(model, row[:split]), instance(OAuthToken, row[split:-2])
+    grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=row[-2])
+    grant.user = partial_instance(User, id=grant.user_id, is_active=row[-1])
+    credential.oauth_token = grant
+    return credential
+
+
+@cache
+def _credential_sql(model: type[Model]) -> str:
+    return (
+        f"SELECT {columns('k', model)}, {columns('o', OAuthToken)}, c.client_id, u.is_active"
+        f" FROM {model._meta.db_table} k"
+        f" JOIN {OAuthToken._meta.db_table} o ON o.id = k.oauth_token_id"
+        f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
+        f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
+        " WHERE k.digest = %s"
     )
 
 

@@ -10,19 +10,17 @@ columns used. Building the equivalent ORM query cost more CPU than everything el
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Application, Membership, User
 from accounts.roles import RoleCap
+from config.prepared import columns, fetch_one, instance, json_value
 from consent.models import OAuthClient
 from tokens.models import (
     AccessToken,
@@ -115,17 +113,12 @@ def active_api_token(raw: str, *, now=None) -> ApiToken | None:
     return token
 
 
-def _columns(alias: str, model) -> str:
-    return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
-
-
-_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
 _OAUTH_SQL = (
     "SELECT a.expires_at, a.scope, a.resource, o.id, o.status, o.authorization_status,"
     " o.expiration_date, o.default_role, o.org_roles, o.last_used, c.client_id,"
     f" (SELECT COUNT(*) FROM {Application._meta.db_table} x WHERE x.sandbox_user_id = u.id),"
     f" (SELECT COUNT(*) FROM {Membership._meta.db_table} m WHERE m.user_id = u.id),"
-    f" {_columns('u', User)}"
+    f" {columns('u', User)}"
     f" FROM {AccessToken._meta.db_table} a"
     f" JOIN {OAuthToken._meta.db_table} o ON o.id = a.oauth_token_id"
     f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
@@ -134,90 +127,29 @@ _OAUTH_SQL = (
 )
 
 
-_NEVER_AUTOMATICALLY = 2**31 - 1
-
-
-def _fetch_one(sql: str, params: list) -> tuple | None:
-    """One row of `sql` as a server-side prepared statement, with the statement itself as the
-    connection's health check.
-
-    Prepared (psycopg `prepare=True`, once per connection): planning the joins cost PostgreSQL
-    about 0.25 ms, five times the execution. `CONN_HEALTH_CHECKS` would spend a `SELECT 1`
-    round trip before the first query of every request; on a connection kept from an earlier
-    request this read-only statement runs without it, and if the connection turns out dead
-    (PostgreSQL restarted) it is closed and the statement runs once more on a fresh one: the
-    same recovery, paid only on failure.
-    """
-    reused = (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
-    )
-    if reused:
-        connection.health_check_done = True
-    try:
-        return _prepared_fetch_one(sql, params)
-    except (OperationalError, InterfaceError):
-        if not reused:
-            raise
-        connection.close()
-    return _prepared_fetch_one(sql, params)
-
-
-def _prepared_fetch_one(sql: str, params: list) -> tuple | None:
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django opens connections with preparation off (None), which also refuses an
-        # explicit `prepare=True`; a threshold no statement reaches keeps automatic
-        # preparation off for every other query and lets this one be prepared.
-        raw.prepare_threshold = _NEVER_AUTOMATICALLY
-    start = time.monotonic()
-    # Django's cursors bind client-side and so never prepare; a plain psycopg cursor on the
-    # same connection (same transaction, same type loaders) does. Errors still pass through
-    # Django's wrapper, so an outage is the usual OperationalError (config/resilience.py).
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone()
-    if connection.queries_logged:  # DEBUG and CaptureQueriesContext count it like any query
-        connection.queries_log.append(
-            {
-                "sql": sql.replace("%s", "%r") % tuple(params),
-                "time": f"{time.monotonic() - start:.3f}",
-            }
-        )
-    return row
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 def _oauth_principal(raw: str, *, now, resource: str) -> Principal | None:
     """`active_access_token`'s rules and the Principal in one statement (PostgreSQL)."""
-    row = _fetch_one(_OAUTH_SQL, [secret_digest(raw)])
+    row = fetch_one(_OAUTH_SQL, [secret_digest(raw)])
     if row is None:
         return None
     (expires_at, scope, bound, grant_id, status, authorization_status, expiration_date,
      default_role, org_roles, last_used, client_id, app_count, org_count) = row[:13]  # fmt: skip
-    user = User.from_db(connection.alias, _USER_FIELDS, row[13:])
+    user = instance(User, row[13:])
     if (
         expires_at <= now
         or status != TokenStatus.ACTIVE
         or authorization_status != AuthorizationStatus.AUTHORIZED
         or (expiration_date is not None and expiration_date <= now)
         or not user.is_active
-        or resource not in _json(bound)
+        or resource not in json_value(bound)
     ):
         return None
     _touch(OAuthToken, grant_id, last_used, now)
     return Principal(
         kind="oauth",
         user=user,
-        scope=frozenset(_json(scope)),
-        cap=RoleCap(default_role, _json(org_roles)),
+        scope=frozenset(json_value(scope)),
+        cap=RoleCap(default_role, json_value(org_roles)),
         token_id=grant_id,
         client_id=client_id,
         user_counts=(app_count, org_count),

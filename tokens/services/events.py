@@ -1,3 +1,4 @@
+from config.prepared import save_new
 from tokens.models import TokenEvent, TokenEventKind
 
 
@@ -11,7 +12,7 @@ def token_event_record(
     detail: dict | None = None,
 ) -> TokenEvent:
     """Append one audit event. Never stores a secret."""
-    return TokenEvent.objects.create(
+    event = TokenEvent(
         token_type=token_type,
         token_id=token_id,
         kind=kind,
@@ -19,3 +20,5 @@ def token_event_record(
         client_id=client_id or "",
         detail=detail or {},
     )
+    save_new(event)
+    return event

@@ -17,6 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from config.prepared import columns, fetch_all, instance, is_postgresql, partial_instance, save_new
+from consent.models import OAuthClient
 from tokens.models import (
     AccessToken,
     AuthorizationCode,
@@ -120,10 +123,7 @@ def _code_redeem(
     grant = _grant_lock(code.oauth_token_id)
     if grant is None:
         return INVALID_CODE
-    claimed = AuthorizationCode.objects.filter(
-        pk=code.pk, used_at__isnull=True, expires_at__gt=now
-    ).update(used_at=now)
-    if not claimed:
+    if not _code_claim(code.pk, now):
         if AuthorizationCode.objects.filter(
             pk=code.pk, used_at__isnull=False, expires_at__gt=now
         ).exists():
@@ -133,11 +133,7 @@ def _code_redeem(
         not grant.user.is_active
     ):
         return UNUSABLE_GRANT
-    OAuthToken.objects.filter(pk=grant.pk).update(
-        authorization_status=AuthorizationStatus.AUTHORIZED,
-        status=TokenStatus.ACTIVE,
-        last_updated=now,
-    )
+    _grant_authorize(grant.pk, now)
     grant.authorization_status = AuthorizationStatus.AUTHORIZED
     grant.status = TokenStatus.ACTIVE
     bound = list(resource or code.resource or grant.resource or [settings.API_RESOURCE_URL])
@@ -159,6 +155,38 @@ def _code_redeem(
         detail={"scope": list(grant.scope), "resource": bound},
     )
     return issued
+
+
+def _code_claim(code_id: int, now: datetime) -> bool:
+    """Mark an unused, unexpired code used; False if it was not (used, expired or gone)."""
+    if is_postgresql():
+        return bool(fetch_all(_CLAIM_SQL, [now, code_id, now]))
+    unused = AuthorizationCode.objects.filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
+    return bool(unused.update(used_at=now))
+
+
+_CLAIM_SQL = (
+    f"UPDATE {AuthorizationCode._meta.db_table} SET used_at = %s"
+    " WHERE id = %s AND used_at IS NULL AND expires_at > %s RETURNING id"
+)
+
+
+def _grant_authorize(oauth_token_id: str, now: datetime) -> None:
+    values = {
+        "authorization_status": AuthorizationStatus.AUTHORIZED,
+        "status": TokenStatus.ACTIVE,
+        "last_updated": now,
+    }
+    if is_postgresql():
+        fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
+    else:
+        OAuthToken.objects.filter(pk=oauth_token_id).update(**values)
+
+
+_AUTHORIZE_SQL = (
+    f"UPDATE {OAuthToken._meta.db_table}"
+    " SET authorization_status = %s, status = %s, last_updated = %s WHERE id = %s RETURNING id"
+)
 
 
 def refresh_token_rotate(
@@ -264,6 +292,14 @@ _LOCK_FIELDS = [f.name for f in OAuthToken._meta.concrete_fields] + [
 
 
 def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
+    if is_postgresql():
+        rows = fetch_all(_LOCK_SQL, [oauth_token_id])
+        if not rows:
+            return None
+        grant = instance(OAuthToken, rows[0][:-2])
+        grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=rows[0][-2])
+        grant.user = partial_instance(User, id=grant.user_id, is_active=rows[0][-1])
+        return grant
     locked = (
         OAuthToken.objects.select_for_update(of=("self",))
         .select_related("user", "client")
@@ -272,6 +308,15 @@ def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
         .order_by()[:1]
     )
     return next(iter(locked), None)
+
+
+_LOCK_SQL = (
+    f"SELECT {columns('o', OAuthToken)}, c.client_id, u.is_active"
+    f" FROM {OAuthToken._meta.db_table} o"
+    f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
+    f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
+    " WHERE o.id = %s FOR UPDATE OF o"
+)
 
 
 def _grant_usable(grant: OAuthToken, now) -> bool:
@@ -295,23 +340,27 @@ def _tokens_issue(
 ) -> IssuedTokens:
     lifetime = settings.OAUTH_ACCESS_TOKEN_LIFETIME
     raw_access = secret_generate(SecretKind.ACCESS_TOKEN)
-    AccessToken.objects.create(
-        oauth_token=grant,
-        digest=secret_digest(raw_access),
-        scope=scope,
-        resource=access_resource,
-        expires_at=now + timedelta(seconds=lifetime),
-        creation_date=now,
+    save_new(
+        AccessToken(
+            oauth_token=grant,
+            digest=secret_digest(raw_access),
+            scope=scope,
+            resource=access_resource,
+            expires_at=now + timedelta(seconds=lifetime),
+            creation_date=now,
+        )
     )
     raw_refresh = None
     if include_refresh_token:
         raw_refresh = secret_generate(SecretKind.REFRESH_TOKEN)
-        RefreshToken.objects.create(
-            oauth_token=grant,
-            digest=secret_digest(raw_refresh),
-            scope=refresh_scope,
-            resource=refresh_resource,
-            creation_date=now,
+        save_new(
+            RefreshToken(
+                oauth_token=grant,
+                digest=secret_digest(raw_refresh),
+                scope=refresh_scope,
+                resource=refresh_resource,
+                creation_date=now,
+            )
         )
     return IssuedTokens(
         oauth_token=grant,

@@ -1,0 +1,155 @@
+"""Hand-written SQL for the hot paths on PostgreSQL, run as server-side prepared statements.
+
+On this kind of machine compiling one ORM query costs 0.5-0.9 ms of CPU, several times the
+round trip it describes, and the token endpoint and the bearer check run a handful of fixed
+statements on every call (docs/benchmarks.md). Their SQL is therefore written once, from the
+models' own table and column names, and prepared once per connection: PostgreSQL plans it
+once too. Callers keep an ORM path for other databases (SQLite under `make run`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import TypeVar
+
+import psycopg
+from django.db import InterfaceError, OperationalError, connection
+from django.db.models import JSONField, Model
+
+M = TypeVar("M", bound=Model)
+
+_NEVER_AUTOMATICALLY = 2**31 - 1
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def columns(alias: str, model: type[Model]) -> str:
+    """`alias."col", ...` for every concrete field of `model`, in `_meta` order."""
+    return ", ".join(f"{alias}.{name}" for name in _names(model._meta.concrete_fields))
+
+
+def instance(model: type[M], row: Sequence) -> M:
+    """A model instance from `row`, holding the values of `columns(..., model)` in order, as
+    the ORM would have made it (JSON columns decoded)."""
+    fields = model._meta.concrete_fields
+    values = [
+        json_value(value) if isinstance(field, JSONField) else value
+        for field, value in zip(fields, row, strict=True)
+    ]
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def partial_instance(model: type[M], **values: object) -> M:
+    """An instance with only `values` loaded (the rest deferred), as `.only()` would make it."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def fetch_one(sql: str, params: Sequence) -> tuple | None:
+    """One row of a read-only `sql` as a prepared statement, with the statement itself as the
+    connection's health check.
+
+    `CONN_HEALTH_CHECKS` would spend a `SELECT 1` round trip before the first query of every
+    request; on a connection kept from an earlier request this read-only statement runs
+    without it, and if the connection turns out dead (PostgreSQL restarted) it is closed and
+    the statement runs once more on a fresh one: the same recovery, paid only on failure.
+    """
+    reused = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if reused:
+        connection.health_check_done = True
+    try:
+        return _execute(sql, params).fetchone()
+    except (OperationalError, InterfaceError):
+        if not reused:
+            raise
+        connection.close()
+    return _execute(sql, params).fetchone()
+
+
+def fetch_all(sql: str, params: Sequence) -> list[tuple]:
+    """Every row of `sql` (a write's RETURNING rows too) as a prepared statement. No retry:
+    use it inside a transaction or after a statement that already checked the connection."""
+    return _execute(sql, params).fetchall()
+
+
+def _execute(sql: str, params: Sequence) -> psycopg.Cursor:
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django opens connections with preparation off (None), which also refuses an
+        # explicit `prepare=True`; a threshold no statement reaches keeps automatic
+        # preparation off for every other query and lets these be prepared.
+        raw.prepare_threshold = _NEVER_AUTOMATICALLY
+    start = time.monotonic()
+    # Django's cursors bind client-side and so never prepare; a plain psycopg cursor on the
+    # same connection (same transaction, same type loaders) does. Errors still pass through
+    # Django's wrapper, so an outage is the usual OperationalError (config/resilience.py).
+    cursor = psycopg.Cursor(raw)
+    with connection.wrap_database_errors:
+        cursor.execute(sql, params, prepare=True)
+    if connection.queries_logged:  # DEBUG and CaptureQueriesContext count it like any query
+        connection.queries_log.append(
+            {
+                "sql": sql.replace("%s", "%r") % tuple(params),
+                "time": f"{time.monotonic() - start:.3f}",
+            }
+        )
+    return cursor
+
+
+def jsonb(value: object) -> str:
+    """A JSON parameter, for a `%s::jsonb` placeholder."""
+    return json.dumps(value)
+
+
+def json_value(value):
+    """A JSON column's value: Django has psycopg hand jsonb over as text, for JSONField."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+_INSERTS: dict[type[Model], tuple[str, list, list]] = {}
+
+
+def save_new(obj: Model) -> None:
+    """INSERT `obj` as `obj.save(force_insert=True)` would (the models saved this way have no
+    signal receivers), as a prepared statement on PostgreSQL; elsewhere through the ORM."""
+    if not is_postgresql():
+        obj.save(force_insert=True)
+        return
+    model = type(obj)
+    if model not in _INSERTS:
+        meta = model._meta
+        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        returning = list(meta.db_returning_fields)
+        names, returned = _quoted(fields), _quoted(returning)
+        _INSERTS[model] = (
+            f"INSERT INTO {meta.db_table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
+            f" RETURNING {returned}",
+            fields,
+            returning,
+        )
+    sql, fields, returning = _INSERTS[model]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    (row,) = fetch_all(sql, params)
+    for field, value in zip(returning, row, strict=True):
+        setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def _names(fields: Sequence) -> list[str]:
+    return [f'"{f.column}"' for f in fields]
+
+
+def _quoted(fields: Sequence) -> str:
+    return ", ".join(_names(fields))
