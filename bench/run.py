@@ -281,7 +281,7 @@ def wrk(server: Server, requests: Path, seconds: float) -> dict:
             "wrk",
             f"-t{WRK_THREADS}",
             f"-c{CONCURRENCY}",
-            f"-d{seconds}s",
+            f"-d{seconds:g}s",  # wrk refuses "2.0s"
             "--timeout",
             "10s",
             "-s",
