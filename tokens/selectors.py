@@ -8,12 +8,16 @@ share them.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.ids import is_object_id
 from accounts.models import Application, User
 from apikit.errors import not_found
-from apikit.lists import ListParams, ListSpec, Page, queryset_page
+from apikit.lists import ListParams, ListSpec, Page, queryset_page, queryset_page_ids
 from tokens.models import ApiToken, OAuthToken
 
 OAUTH_TOKEN_LIST = ListSpec(
@@ -67,6 +71,73 @@ def oauth_tokens_list(*, user: User, params: ListParams | None = None) -> Page[O
         spec=OAUTH_TOKEN_LIST,
         params=params or ListParams(),
     )
+
+
+def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Page[str]:
+    """The same page as `oauth_tokens_list`, holding only the tokens' ids, in page order."""
+    return queryset_page_ids(
+        OAuthToken.objects.filter(user=user), spec=OAUTH_TOKEN_LIST, params=params or ListParams()
+    )
+
+
+def oauth_tokens_by_ids(*, user: User, ids: list[str]) -> list[OAuthToken]:
+    """The user's OAuth tokens `ids` (with their clients), in the order of `ids`."""
+    rank = {pk: index for index, pk in enumerate(ids)}
+    tokens = oauth_tokens_for(user=user).select_related(None).prefetch_related("client")
+    return sorted(tokens.filter(pk__in=ids), key=lambda token: rank[token.pk]) if ids else []
+
+
+# tokens.api.oauth_token_to_dict, written in SQL: the same keys in the same order, dates as
+# apikit.dates.iso_datetime writes them (FM: no zero-padding of the year, like strftime's %Y;
+# MS truncates, like microsecond // 1000). The optional keys come as null and are dropped below.
+_ISO = """'FMYYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"""
+_OAUTH_TOKENS_JSON_SQL = f"""
+SELECT json_agg(json_build_object(
+    'id', t.id, 'oauthTokenId', t.id, 'name', t.name, 'description', t.description,
+    'creationDate', to_char(t.creation_date AT TIME ZONE 'UTC', {_ISO}),
+    'lastUpdated', to_char(t.last_updated AT TIME ZONE 'UTC', {_ISO}),
+    'expirationDate', to_char(t.expiration_date AT TIME ZONE 'UTC', {_ISO}),
+    'lastUsed', to_char(t.last_used AT TIME ZONE 'UTC', {_ISO}),
+    'defaultRole', t.default_role, 'orgRoles', t.org_roles, 'scope', t.scope,
+    'status', t.status,
+    'oauth', json_build_object(
+        'client_id', c.client_id, 'client_name', c.client_name,
+        'client_uri', NULLIF(c.client_uri, ''), 'logo_uri', NULLIF(c.logo_uri, ''),
+        'redirect_uri', t.redirect_uri, 'resource', t.resource,
+        'authorizationStatus', t.authorization_status
+    )
+) ORDER BY page.n)::text
+FROM unnest(%s::text[]) WITH ORDINALITY AS page(id, n)
+JOIN tokens_oauthtoken t ON t.id = page.id AND t.user_id = %s
+JOIN consent_oauthclient c ON c.id = t.client_id
+"""
+_OPTIONAL_KEYS = ("expirationDate", "lastUsed")
+_OPTIONAL_OAUTH_KEYS = ("client_uri", "logo_uri")
+
+
+def oauth_tokens_json(*, user: User, ids: list[str]) -> list[dict[str, Any]]:
+    """What `tokens.api.oauth_token_to_dict` makes of each of the user's OAuth tokens `ids`, in
+    the order of `ids`, built by PostgreSQL in one statement (PostgreSQL only).
+
+    Making a model and then a dict of each token cost about 9 ms of Python CPU for a page of
+    100 (bench W5), most of it parsing and formatting dates; this costs about 2 ms in Python
+    and as much in PostgreSQL.
+    """
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_OAUTH_TOKENS_JSON_SQL, [ids, user.pk])
+        (items,) = cursor.fetchone()
+    items = json.loads(items) if items else []
+    for item in items:
+        for key in _OPTIONAL_KEYS:
+            if item[key] is None:
+                del item[key]
+        oauth = item["oauth"]
+        for key in _OPTIONAL_OAUTH_KEYS:
+            if oauth[key] is None:
+                del oauth[key]
+    return items
 
 
 def user_api_tokens_for(*, user: User) -> QuerySet[ApiToken]:

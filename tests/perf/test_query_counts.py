@@ -27,8 +27,8 @@ from tokens.services.oauth_tokens import oauth_token_set_status
 # the profile's two summary counts (tokens.authentication._OAUTH_SQL).
 W1_MAX_QUERIES = 1
 # The list: the API token lookup; the filtered count and the page's ids in one statement; the
-# page's tokens; their clients (a prefetch: one client object per client, not per row).
-W5_MAX_QUERIES = 4
+# page's items with their clients, written as JSON by PostgreSQL (tokens.selectors).
+W5_MAX_QUERIES = 3
 # The consent page: client, session, user, memberships, application overrides, organizations.
 W6_MAX_QUERIES = 6
 

@@ -1,14 +1,161 @@
-"""The OAuth token list on PostgreSQL (bench W5)."""
+"""The OAuth token list on PostgreSQL (bench W5): the page's ids come from one statement and
+PostgreSQL writes the page's items. Both must be exactly what the model path gives, the items
+byte for byte (key order, optional keys, dates) as tokens.api.oauth_token_to_dict writes them."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
 from django.db import connection
+from django.http import JsonResponse
 
+from apikit.lists import ListParams
+from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens import selectors
-from tokens.models import OAuthToken
+from tokens.api import oauth_token_to_dict
+from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
+from tokens.services.api_tokens import api_token_create
+
+pytestmark = pytest.mark.django_db
+
+PLUS_TWO = timezone(timedelta(hours=2))
 
 
-def test_prefix_index_covers_the_id_and_every_sort_key(db):
+def _token(user, client, *, last_updated: datetime | None = None, **fields) -> OAuthToken:
+    values = {
+        "name": "token",
+        "scope": ["only.User.read"],
+        "authorization_status": AuthorizationStatus.AUTHORIZED,
+        "redirect_uri": "https://client.example/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "resource": ["http://testserver/api"],
+    }
+    token = OAuthToken.objects.create(user=user, client=client, **(values | fields))
+    if last_updated is not None:  # auto_now: only an update() sets it to a chosen value
+        OAuthToken.objects.filter(pk=token.pk).update(last_updated=last_updated)
+    return token
+
+
+@pytest.fixture
+def owner_tokens() -> tuple[object, list[OAuthToken]]:
+    """Tokens covering every optional key and awkward value the reference shape has."""
+    owner = UserFactory()
+    bare = OAuthClientFactory(client_uri="", logo_uri="")
+    full = OAuthClientFactory(
+        client_name='Klïent "quoted" \\ </script>',
+        client_uri="https://client.example/",
+        logo_uri="data:image/png;base64,AA==",
+    )
+    tokens = [
+        _token(owner, bare, name="bare"),
+        _token(
+            owner,
+            full,
+            name="Ünïcode ✓ \"q\" \\ 'x' %_*?",
+            description="line\nbreak\ttab \u2028 end",
+            creation_date=datetime(2024, 6, 1, 12, 0, 0, 500000, tzinfo=PLUS_TWO),
+            last_updated=datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+            expiration_date=datetime(500, 1, 2, 3, 4, 5, 678999, tzinfo=UTC),
+            last_used=datetime(2025, 1, 1, 0, 0, 0, 1000, tzinfo=UTC),
+            default_role="edit",
+            org_roles=[
+                {"orgId": OrganizationFactory().pk, "role": "view"},
+                {"orgId": "sandbox", "role": "admin", "applicationRoles": []},
+            ],
+            scope=["all.User", "only.User.read"],
+            status=TokenStatus.INACTIVE,
+            resource=[],
+        ),
+        _token(
+            owner,
+            OAuthClientFactory(client_uri="https://only-uri.example/", logo_uri=""),
+            name="uri only",
+            expiration_date=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+            authorization_status=AuthorizationStatus.PENDING,
+        ),
+        _token(owner, full, name="same client again", last_used=datetime(1, 1, 1, tzinfo=UTC)),
+    ]
+    return owner, tokens
+
+
+def _from_models(user, ids: list[str]) -> list[dict]:
+    return [oauth_token_to_dict(t) for t in selectors.oauth_tokens_by_ids(user=user, ids=ids)]
+
+
+def test_database_written_items_equal_the_dict_builder_byte_for_byte(owner_tokens):
+    owner, tokens = owner_tokens
+    theirs = _token(UserFactory(), tokens[0].client, name="someone else's")
+    ids = [t.pk for t in reversed(tokens)] + [theirs.pk, "0" * 24]
+
+    from_database = selectors.oauth_tokens_json(user=owner, ids=ids)
+    from_models = _from_models(owner, ids)
+
+    assert [item["id"] for item in from_database] == [t.pk for t in reversed(tokens)]
+    assert json.dumps(from_database) == json.dumps(from_models)  # key order counts too
+    unusual = from_database[2]  # the second token: every optional key present
+    assert unusual["expirationDate"] == "500-01-02T03:04:05.678Z"
+    assert unusual["creationDate"] == "2024-06-01T10:00:00.500Z"
+    assert unusual["lastUpdated"] == "2024-12-31T23:59:59.999Z"
+    assert list(unusual["oauth"]) == [
+        "client_id",
+        "client_name",
+        "client_uri",
+        "logo_uri",
+        "redirect_uri",
+        "resource",
+        "authorizationStatus",
+    ]
+    assert "expirationDate" not in from_database[-1] and "lastUsed" not in from_database[-1]
+    assert "client_uri" not in from_database[-1]["oauth"]
+    assert selectors.oauth_tokens_json(user=owner, ids=[]) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ListParams(filter_field="name", filter="*"),
+        ListParams(filter_field="name", filter="s*", sort_direction="desc"),
+        ListParams(filter_field="name", filter="*n*", sort_field="creationDate"),
+        ListParams(filter_field="name", filter="*", sort_field="status", per_page=2, page=1),
+        ListParams(filter_field="name", filter="*", per_page=2, page=5),
+        ListParams(filter_field="name", filter="nothing*"),
+        ListParams(sort_field="lastUpdated", sort_direction="desc"),
+        ListParams(sort_field="id", per_page=3, page=1),
+    ],
+)
+def test_id_page_is_the_model_page(owner_tokens, params):
+    owner, _ = owner_tokens
+    _token(UserFactory(), OAuthClientFactory(), name="someone else's")
+    models = selectors.oauth_tokens_list(user=owner, params=params)
+
+    ids = selectors.oauth_token_ids_list(user=owner, params=params)
+
+    assert ids.items == [token.pk for token in models.items]
+    assert ids.total_count == models.total_count
+
+
+def test_api_list_is_the_model_paths_response_byte_for_byte(client, owner_tokens):
+    owner, _ = owner_tokens
+    _, raw = api_token_create(owner=owner, creator=owner, name="list", scope=["all.User"])
+    query = {"sortField": "creationDate", "sortDirection": "desc", "filterField": "name"}
+    for glob in ("*", "*a*", "s*", "nothing*"):
+        params = ListParams(
+            sort_field="creationDate", sort_direction="desc", filter_field="name", filter=glob
+        )
+        page = selectors.oauth_tokens_list(user=owner, params=params)
+        expected = {"items": [oauth_token_to_dict(t) for t in page.items], **page.meta()}
+
+        response = client.get(
+            "/api/me/oauth-tokens", {**query, "filter": glob}, HTTP_AUTHORIZATION=f"Bearer {raw}"
+        )
+
+        assert response.status_code == 200
+        assert response.content == JsonResponse(expected).content
+
+
+def test_prefix_index_covers_the_id_and_every_sort_key():
     """A prefix glob's matches, count and order come from an index-only scan (migration 0004):
     a sort key missing from the index sends every match to the table (bench W5a: 3x the cost)."""
     with connection.cursor() as cursor:
