@@ -18,7 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.prepared import columns, fetch_all, instance, is_postgresql, partial_instance, save_new
+from config.prepared import (
+    columns,
+    fetch_all,
+    fetch_one,
+    instance,
+    is_postgresql,
+    partial_instance,
+    save_new,
+)
 from consent.models import OAuthClient
 from tokens.models import (
     AccessToken,
@@ -217,18 +225,15 @@ def _refresh_rotate(
     grant = _grant_lock(refresh_token.oauth_token_id)
     if grant is None:
         return INVALID_REFRESH
-    current = RefreshToken.objects.filter(pk=refresh_token.pk).values_list("used_at").first()
-    if current is None:
+    state = _refresh_state(refresh_token.pk)
+    if state is None:
         return INVALID_REFRESH
-    if current[0] is not None:
+    if state == "used":
         oauth_token_delete(token=grant, reason="rotated refresh token reused")
         return INVALID_REFRESH
     if not _grant_usable(grant, now):
         return UNUSABLE_GRANT
-    rotated = RefreshToken.objects.filter(pk=refresh_token.pk, used_at__isnull=True).update(
-        used_at=now
-    )
-    if not rotated:
+    if not _refresh_spend(refresh_token.pk, now):
         return INVALID_REFRESH
     access_scope = list(scope) if scope is not None else list(refresh_token.scope)
     issued = _tokens_issue(
@@ -249,6 +254,35 @@ def _refresh_rotate(
         detail={"scope": access_scope},
     )
     return issued
+
+
+def _refresh_state(refresh_id: int) -> str | None:
+    """'unused', 'used' (already rotated) or None (gone). Read under the grant's lock, which
+    every rotation of the family holds, so it cannot change before the spend."""
+    if is_postgresql():
+        row = fetch_one(_REFRESH_STATE_SQL, [refresh_id])
+    else:
+        row = RefreshToken.objects.filter(pk=refresh_id).values_list("used_at").first()
+    if row is None:
+        return None
+    return "unused" if row[0] is None else "used"
+
+
+_REFRESH_STATE_SQL = f"SELECT used_at FROM {RefreshToken._meta.db_table} WHERE id = %s"
+
+
+def _refresh_spend(refresh_id: int, now: datetime) -> bool:
+    if is_postgresql():
+        return bool(fetch_all(_REFRESH_SPEND_SQL, [now, refresh_id]))
+    return bool(
+        RefreshToken.objects.filter(pk=refresh_id, used_at__isnull=True).update(used_at=now)
+    )
+
+
+_REFRESH_SPEND_SQL = (
+    f"UPDATE {RefreshToken._meta.db_table} SET used_at = %s"
+    " WHERE id = %s AND used_at IS NULL RETURNING id"
+)
 
 
 def access_token_revoke(*, access_token: AccessToken) -> None:
