@@ -112,6 +112,20 @@ def test_database_written_items_equal_the_dict_builder_byte_for_byte(owner_token
     assert selectors.oauth_tokens_json(user=owner, ids=[]) == []
 
 
+def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
+    """PostgreSQL plans it once per connection (planning was a fifth of its cost)."""
+    owner, tokens = owner_tokens
+    for _ in range(3):
+        assert len(selectors.oauth_tokens_json(user=owner, ids=[tokens[0].pk])) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%json_agg(json_build_object(%%'"
+        )
+        (runs,) = cursor.fetchone()
+    assert runs >= 3
+
+
 @pytest.mark.parametrize(
     "params",
     [
