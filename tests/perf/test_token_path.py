@@ -1,0 +1,130 @@
+"""The token endpoint's fast path (config.prepared): on PostgreSQL a code exchange and a refresh
+run a fixed set of hand-written prepared statements, and what they load is exactly what the
+ORM path (kept for other databases) loads."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.forms.models import model_to_dict
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from config.prepared import save_new
+from consent import selectors
+from tests.consent.helpers import (
+    authorize_params,
+    consent,
+    exchange,
+    logged_in,
+    pkce_pair,
+    refresh,
+    tokens_for,
+)
+from tokens.models import AccessToken, OAuthToken, RefreshToken, TokenEvent
+
+# Client, code (with its OAuth token), BEGIN (a savepoint under test), lock, claim, authorize, access token, refresh
+# token, audit event, COMMIT.
+CODE_EXCHANGE_STATEMENTS = 10
+# Client, refresh token, BEGIN, lock, refresh state, spend, access token, refresh token, event,
+# COMMIT.
+REFRESH_STATEMENTS = 10
+
+
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    """The statements other than transaction control (BEGIN/COMMIT, or savepoints in a test's
+    transaction)."""
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return [q["sql"] for q in queries if not q["sql"].startswith(control)]
+
+
+def _is_prepared(logged: str, prepared: set[str]) -> bool:
+    # The log has the parameters filled in; PostgreSQL shows them as $1, $2...: the text up to
+    # the first parameter must match.
+    return any(
+        len(head := statement.split("$")[0]) > 20 and logged.startswith(head)
+        for statement in prepared
+    )
+
+
+def test_a_code_exchange_is_a_fixed_set_of_prepared_statements(user, client_app):
+    verifier, challenge = pkce_pair()
+    code = consent(logged_in(user), authorize_params(client_app, challenge))["code"]
+    with CaptureQueriesContext(connection) as queries:
+        result = exchange(Client(), client_app, code, verifier)
+    assert result["status"] == 200
+    assert len(queries) == CODE_EXCHANGE_STATEMENTS
+    prepared = _prepared_statements()
+    assert all(_is_prepared(sql, prepared) for sql in _statements(queries)), _statements(queries)
+    assert AccessToken.objects.filter(oauth_token__user=user).count() == 1
+    assert TokenEvent.objects.filter(user_id=user.pk, kind="authorized").count() == 1
+
+
+def test_a_refresh_is_a_fixed_set_of_prepared_statements(user, client_app):
+    issued = tokens_for(user, client_app)
+    with CaptureQueriesContext(connection) as queries:
+        result = refresh(Client(), client_app, issued["refresh_token"])
+    assert result["status"] == 200
+    assert len(queries) == REFRESH_STATEMENTS
+    prepared = _prepared_statements()
+    assert all(_is_prepared(sql, prepared) for sql in _statements(queries)), _statements(queries)
+    assert RefreshToken.objects.filter(oauth_token__user=user, used_at__isnull=True).count() == 1
+
+
+def _loaded(credential) -> dict:
+    grant = credential.oauth_token
+    return {
+        "credential": model_to_dict(credential),
+        "grant": model_to_dict(grant),
+        "client_id": grant.client.client_id,
+        "user_active": grant.user.is_active,
+    }
+
+
+def test_credential_lookups_load_what_the_orm_loads(user, client_app, monkeypatch):
+    verifier, challenge = pkce_pair()
+    code = consent(logged_in(user), authorize_params(client_app, challenge))["code"]
+    issued = tokens_for(user, client_app)
+    lookups = [
+        (selectors.authorization_code_by_value, code),
+        (selectors.refresh_token_by_value, issued["refresh_token"]),
+        (selectors.access_token_by_value, issued["access_token"]),
+    ]
+    fast = [_loaded(lookup(raw)) for lookup, raw in lookups]
+    fast_client = model_to_dict(selectors.client_by_client_id(client_app.client_id))
+
+    monkeypatch.setattr(selectors, "is_postgresql", lambda: False)
+    assert fast == [_loaded(lookup(raw)) for lookup, raw in lookups]
+    assert fast_client == model_to_dict(selectors.client_by_client_id(client_app.client_id))
+    assert fast_client["redirect_uris"] == client_app.redirect_uris  # JSON decoded, not text
+
+
+def test_unknown_values_are_none_on_both_paths(db, monkeypatch):
+    unknown = ["oac_unknown", "ort_unknown", "oat_unknown"]
+    lookups = [
+        selectors.authorization_code_by_value,
+        selectors.refresh_token_by_value,
+        selectors.access_token_by_value,
+    ]
+    for is_postgresql in (True, False):
+        monkeypatch.setattr(selectors, "is_postgresql", lambda value=is_postgresql: value)
+        assert [lookup(raw) for lookup, raw in zip(lookups, unknown, strict=True)] == [None] * 3
+        assert selectors.client_by_client_id("no-such-client") is None
+
+
+def test_save_new_stores_what_the_orm_would_and_returns_the_new_id(user, client_app):
+    tokens_for(user, client_app)
+    grant = OAuthToken.objects.get(user=user)
+    event = TokenEvent(
+        token_type="oauthToken", token_id=grant.pk, kind="revoked", detail={"a": [1]}
+    )
+    save_new(event)
+    assert event.pk is not None and not event._state.adding
+    stored = TokenEvent.objects.get(pk=event.pk)
+    assert (stored.detail, stored.kind, stored.token_id) == ({"a": [1]}, "revoked", grant.pk)
+    assert stored.creation_date == event.creation_date
