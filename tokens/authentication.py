@@ -101,8 +101,11 @@ def active_api_token(raw: str, *, now=None) -> ApiToken | None:
     ):
         return None
     now = now or timezone.now()
-    lookup = ApiToken.objects.select_related("user").filter(digest=secret_digest(raw))
-    token = next(iter(lookup.order_by()[:1]), None)  # unique digest: no ORDER BY needed
+    if connection.vendor == "postgresql":
+        token = _api_token_by_digest(secret_digest(raw))
+    else:
+        lookup = ApiToken.objects.select_related("user").filter(digest=secret_digest(raw))
+        token = next(iter(lookup.order_by()[:1]), None)  # unique digest: no ORDER BY needed
     if (
         token is None
         or token.status != TokenStatus.ACTIVE
@@ -110,6 +113,24 @@ def active_api_token(raw: str, *, now=None) -> ApiToken | None:
         or (token.user is not None and not token.user.is_active)
     ):
         return None
+    return token
+
+
+_API_TOKEN_SQL = (
+    f"SELECT {columns('t', ApiToken)}, {columns('u', User)} FROM {ApiToken._meta.db_table} t"
+    f" LEFT JOIN {User._meta.db_table} u ON u.id = t.user_id WHERE t.digest = %s"
+)
+
+
+def _api_token_by_digest(digest: str) -> ApiToken | None:
+    """The API token with its user (None for an application's token): what the ORM lookup
+    loads, in one prepared statement (PostgreSQL)."""
+    row = fetch_one(_API_TOKEN_SQL, [digest])
+    if row is None:
+        return None
+    split = len(ApiToken._meta.concrete_fields)
+    token = instance(ApiToken, row[:split])
+    token.user = instance(User, row[split:]) if token.user_id is not None else None
     return token
 
 

@@ -1,6 +1,6 @@
-"""The token endpoint's fast path (config.prepared): on PostgreSQL a code exchange and a refresh
-run a fixed set of hand-written prepared statements, and what they load is exactly what the
-ORM path (kept for other databases) loads."""
+"""The token endpoint's and the bearer check's fast path (config.prepared): on PostgreSQL a code
+exchange and a refresh run a fixed set of hand-written prepared statements, and what they and
+the API-token lookup load is exactly what the ORM path (kept for other databases) loads."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ from tests.consent.helpers import (
     refresh,
     tokens_for,
 )
-from tokens.models import AccessToken, OAuthToken, RefreshToken, TokenEvent
+from tests.factories import ApplicationFactory
+from tokens.authentication import active_api_token
+from tokens.models import AccessToken, ApiToken, OAuthToken, RefreshToken, TokenEvent
+from tokens.secrets import secret_digest
+from tokens.services.api_tokens import api_token_create
 
 # Client, code (with its OAuth token), BEGIN (a savepoint under test), lock, claim, authorize, access token, refresh
 # token, audit event, COMMIT.
@@ -128,3 +132,15 @@ def test_save_new_stores_what_the_orm_would_and_returns_the_new_id(user, client_
     stored = TokenEvent.objects.get(pk=event.pk)
     assert (stored.detail, stored.kind, stored.token_id) == ({"a": [1]}, "revoked", grant.pk)
     assert stored.creation_date == event.creation_date
+
+
+def test_api_token_lookup_loads_what_the_orm_loads(user):
+    application = ApplicationFactory()
+    for owner, scope in ((user, "all.User"), (application, "all.Application")):
+        _, raw = api_token_create(owner=owner, creator=user, name="bench", scope=[scope])
+        fast = active_api_token(raw)
+        orm = ApiToken.objects.select_related("user").get(digest=secret_digest(raw))
+        assert model_to_dict(fast) == model_to_dict(orm)
+        assert fast.user == orm.user
+        assert fast.user is None or model_to_dict(fast.user) == model_to_dict(orm.user)
+    assert active_api_token("uat_unknown") is None
