@@ -167,17 +167,8 @@ def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> 
     queryset = _filtered(queryset, spec=spec, params=params)
     if params.filtering and connections[queryset.db].vendor == "postgresql":
         page = _filtered_ids(queryset, spec=spec, params=params)
-        rank = {pk: index for index, pk in enumerate(page.items)}
-        rows = queryset.filter(pk__in=page.items) if page.items else []
-        return replace(page, items=sorted(rows, key=lambda item: rank[item.pk]))
-    total = queryset.count()
-    start = params.page * params.per_page
-    items = (
-        list(_ordered(queryset, spec=spec, params=params)[start : start + params.per_page])
-        if start < total
-        else []
-    )
-    return Page(items=items, total_count=total, params=params)
+        return replace(page, items=rows_in_order(queryset, page.items))
+    return _sliced(_ordered(queryset, spec=spec, params=params), queryset.count(), params)
 
 
 def queryset_page_ids(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
@@ -186,9 +177,20 @@ def queryset_page_ids(queryset: QuerySet, *, spec: ListSpec, params: ListParams)
     queryset = _filtered(queryset, spec=spec, params=params)
     if params.filtering and connections[queryset.db].vendor == "postgresql":
         return _filtered_ids(queryset, spec=spec, params=params)
-    total = queryset.count()
-    start = params.page * params.per_page
     ordered = _ordered(queryset, spec=spec, params=params).values_list("pk", flat=True)
+    return _sliced(ordered, queryset.count(), params)
+
+
+def rows_in_order(queryset: QuerySet, ids: list) -> list:
+    """The rows of `queryset` whose primary keys are `ids`, in the order of `ids`."""
+    if not ids:
+        return []
+    rank = {pk: index for index, pk in enumerate(ids)}
+    return sorted(queryset.filter(pk__in=ids), key=lambda row: rank[row.pk])
+
+
+def _sliced(ordered: QuerySet, total: int, params: ListParams) -> Page:
+    start = params.page * params.per_page
     items = list(ordered[start : start + params.per_page]) if start < total else []
     return Page(items=items, total_count=total, params=params)
 

@@ -107,11 +107,6 @@ def _execute(sql: str, params: Sequence) -> psycopg.Cursor:
     return cursor
 
 
-def jsonb(value: object) -> str:
-    """A JSON parameter, for a `%s::jsonb` placeholder."""
-    return json.dumps(value)
-
-
 def json_value(value):
     """A JSON column's value: Django has psycopg hand jsonb over as text, for JSONField."""
     return json.loads(value) if isinstance(value, str | bytes) else value

@@ -152,9 +152,10 @@ def _window_count(cache_key: str, *, timeout: int) -> int:
     if client is not None:
         # One round trip, atomic (MULTI/EXEC): create with expiry if absent, then increment.
         # Django's add + incr cost three round trips and two new client objects (bench W2).
+        key = cache.make_and_validate_key(cache_key)
         pipeline = client.pipeline(transaction=True)
-        pipeline.set(cache.make_and_validate_key(cache_key), 0, ex=timeout, nx=True)
-        pipeline.incr(cache.make_and_validate_key(cache_key))
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
         return pipeline.execute()[1]
     cache.add(cache_key, 0, timeout=timeout)
     try:

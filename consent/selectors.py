@@ -13,13 +13,14 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Organization, User
 from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_roles
-from config.prepared import columns, fetch_one, instance, is_postgresql, partial_instance
+from config.prepared import columns, fetch_one, instance, is_postgresql
 from consent.forms import DATA_IMAGE, ROLE_CHOICES, has_unsafe_characters, web_url_problem
 from consent.models import ClientRegistration, OAuthClient
 from consent.redirects import LOOPBACK_HOSTS
 from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.secrets import SecretKind, secret_digest
+from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 
 
 def client_by_client_id(client_id: object) -> OAuthClient | None:
@@ -88,21 +89,16 @@ def _credential_by_digest(model: type[Credential], digest: str) -> Credential | 
     if row is None:
         return None
     split = len(model._meta.concrete_fields)
-    credential, grant = instance(model, row[:split]), instance(OAuthToken, row[split:-2])
-    grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=row[-2])
-    grant.user = partial_instance(User, id=grant.user_id, is_active=row[-1])
-    credential.oauth_token = grant
+    credential = instance(model, row[:split])
+    credential.oauth_token = grant_from_row(row[split:])
     return credential
 
 
 @cache
 def _credential_sql(model: type[Model]) -> str:
     return (
-        f"SELECT {columns('k', model)}, {columns('o', OAuthToken)}, c.client_id, u.is_active"
-        f" FROM {model._meta.db_table} k"
-        f" JOIN {OAuthToken._meta.db_table} o ON o.id = k.oauth_token_id"
-        f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
-        f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
+        f"SELECT {columns('k', model)}, {GRANT_COLUMNS} FROM {model._meta.db_table} k"
+        f" JOIN {OAuthToken._meta.db_table} o ON o.id = k.oauth_token_id{GRANT_JOINS}"
         " WHERE k.digest = %s"
     )
 

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Application, User
@@ -24,6 +23,7 @@ from apikit.dates import iso_datetime, iso_datetime_parse
 from apikit.errors import validation_error
 from apikit.lists import Page
 from apikit.views import ApiCall, ApiRoute, Unauthorized
+from config.prepared import is_postgresql
 from consent.models import OAuthClient
 from tokens import selectors
 from tokens.models import ApiToken, OAuthToken
@@ -92,7 +92,7 @@ def oauth_token_to_dict(token: OAuthToken) -> dict[str, Any]:
 def oauth_tokens_to_dicts(*, user: User, ids: list[str]) -> list[dict[str, Any]]:
     """`oauth_token_to_dict` of each of the user's OAuth tokens `ids`, in that order; on
     PostgreSQL the database writes them (tokens.selectors.oauth_tokens_json, bench W5)."""
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         return selectors.oauth_tokens_json(user=user, ids=ids)
     return [
         oauth_token_to_dict(token) for token in selectors.oauth_tokens_by_ids(user=user, ids=ids)

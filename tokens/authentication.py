@@ -163,7 +163,7 @@ def _oauth_principal(raw: str, *, now, resource: str) -> Principal | None:
     if resource not in json_value(bound):
         return None
     if stale:
-        OAuthToken.objects.filter(pk=grant_id).update(last_used=now)
+        _record_use(OAuthToken, grant_id, now)
     return Principal(
         kind="oauth",
         user=instance(User, row[9:]),
@@ -213,4 +213,8 @@ def principal_from_bearer(raw: str, *, resource: str | None = None) -> Principal
 def _touch(model, pk: str, last_used, now) -> None:
     """Record last use at most once a minute per token: one conditional UPDATE, rarely."""
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-        model.objects.filter(pk=pk).update(last_used=now)
+        _record_use(model, pk, now)
+
+
+def _record_use(model, pk: str, now) -> None:
+    model.objects.filter(pk=pk).update(last_used=now)

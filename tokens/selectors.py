@@ -16,8 +16,16 @@ from django.db.models import QuerySet
 from accounts.ids import is_object_id
 from accounts.models import Application, User
 from apikit.errors import not_found
-from apikit.lists import ListParams, ListSpec, Page, queryset_page, queryset_page_ids
-from config.prepared import fetch_one
+from apikit.lists import (
+    ListParams,
+    ListSpec,
+    Page,
+    queryset_page,
+    queryset_page_ids,
+    rows_in_order,
+)
+from config.prepared import columns, fetch_one, instance, partial_instance
+from consent.models import OAuthClient
 from tokens.models import ApiToken, OAuthToken
 
 OAUTH_TOKEN_LIST = ListSpec(
@@ -73,6 +81,24 @@ def oauth_tokens_list(*, user: User, params: ListParams | None = None) -> Page[O
     )
 
 
+# An OAuth token with only what the token endpoint reads of its client and user, for hand-written
+# SQL that selects `o` and joins `GRANT_JOINS` (consent.selectors, tokens.services.grants).
+GRANT_COLUMNS = f"{columns('o', OAuthToken)}, c.client_id, u.is_active"
+GRANT_JOINS = (
+    f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
+    f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
+)
+
+
+def grant_from_row(row: tuple) -> OAuthToken:
+    """The OAuth token of a `GRANT_COLUMNS` row, with its client's client_id and its user's
+    is_active loaded, as `.only()` of those fields would load them."""
+    grant = instance(OAuthToken, row[:-2])
+    grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=row[-2])
+    grant.user = partial_instance(User, id=grant.user_id, is_active=row[-1])
+    return grant
+
+
 def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Page[str]:
     """The same page as `oauth_tokens_list`, holding only the tokens' ids, in page order."""
     return queryset_page_ids(
@@ -82,9 +108,8 @@ def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Pag
 
 def oauth_tokens_by_ids(*, user: User, ids: list[str]) -> list[OAuthToken]:
     """The user's OAuth tokens `ids` (with their clients), in the order of `ids`."""
-    rank = {pk: index for index, pk in enumerate(ids)}
     tokens = oauth_tokens_for(user=user).select_related(None).prefetch_related("client")
-    return sorted(tokens.filter(pk__in=ids), key=lambda token: rank[token.pk]) if ids else []
+    return rows_in_order(tokens, ids)
 
 
 # tokens.api.oauth_token_to_dict, written in SQL: the same keys in the same order, dates as
@@ -108,8 +133,8 @@ SELECT json_agg(json_build_object(
     )
 ) ORDER BY page.n)::text
 FROM unnest(%s::text[]) WITH ORDINALITY AS page(id, n)
-JOIN tokens_oauthtoken t ON t.id = page.id AND t.user_id = %s
-JOIN consent_oauthclient c ON c.id = t.client_id
+JOIN {OAuthToken._meta.db_table} t ON t.id = page.id AND t.user_id = %s
+JOIN {OAuthClient._meta.db_table} c ON c.id = t.client_id
 """
 _OPTIONAL_KEYS = ("expirationDate", "lastUsed")
 _OPTIONAL_OAUTH_KEYS = ("client_uri", "logo_uri")

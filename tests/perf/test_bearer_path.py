@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.consent.helpers import tokens_for
+from tests.db import prepared_runs
 from tests.factories import MembershipFactory, OAuthClientFactory, UserFactory
 
 
@@ -60,10 +61,4 @@ def test_the_bearer_lookup_is_a_prepared_statement_and_skips_the_health_check():
     with CaptureQueriesContext(connection) as queries:
         assert _me(http, raw).status_code == 200
     assert len(queries) == 1 and "tokens_accesstoken" in queries[0]["sql"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE '%%tokens_accesstoken%%'"
-        )
-        (runs,) = cursor.fetchone()
-    assert runs >= 4
+    assert prepared_runs("tokens_accesstoken") >= 4

@@ -20,6 +20,7 @@ from tests.consent.helpers import (
     refresh,
     tokens_for,
 )
+from tests.db import prepared_statements
 from tests.factories import ApplicationFactory
 from tokens.authentication import active_api_token
 from tokens.models import AccessToken, ApiToken, OAuthToken, RefreshToken, TokenEvent
@@ -32,12 +33,6 @@ CODE_EXCHANGE_STATEMENTS = 10
 # Client, refresh token, BEGIN, lock, refresh state, spend, access token, refresh token, event,
 # COMMIT.
 REFRESH_STATEMENTS = 10
-
-
-def _prepared_statements() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return {row[0] for row in cursor.fetchall()}
 
 
 def _statements(queries: CaptureQueriesContext) -> list[str]:
@@ -63,7 +58,7 @@ def test_a_code_exchange_is_a_fixed_set_of_prepared_statements(user, client_app)
         result = exchange(Client(), client_app, code, verifier)
     assert result["status"] == 200
     assert len(queries) == CODE_EXCHANGE_STATEMENTS
-    prepared = _prepared_statements()
+    prepared = set(prepared_statements())
     assert all(_is_prepared(sql, prepared) for sql in _statements(queries)), _statements(queries)
     assert AccessToken.objects.filter(oauth_token__user=user).count() == 1
     assert TokenEvent.objects.filter(user_id=user.pk, kind="authorized").count() == 1
@@ -75,7 +70,7 @@ def test_a_refresh_is_a_fixed_set_of_prepared_statements(user, client_app):
         result = refresh(Client(), client_app, issued["refresh_token"])
     assert result["status"] == 200
     assert len(queries) == REFRESH_STATEMENTS
-    prepared = _prepared_statements()
+    prepared = set(prepared_statements())
     assert all(_is_prepared(sql, prepared) for sql in _statements(queries)), _statements(queries)
     assert RefreshToken.objects.filter(oauth_token__user=user, used_at__isnull=True).count() == 1
 

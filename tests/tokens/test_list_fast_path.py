@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import JsonResponse
 
 from apikit.lists import ListParams
+from tests.db import prepared_runs
 from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens import selectors
 from tokens.api import oauth_token_to_dict
@@ -117,13 +118,7 @@ def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
     owner, tokens = owner_tokens
     for _ in range(3):
         assert len(selectors.oauth_tokens_json(user=owner, ids=[tokens[0].pk])) == 1
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE '%%json_agg(json_build_object(%%'"
-        )
-        (runs,) = cursor.fetchone()
-    assert runs >= 3
+    assert prepared_runs("json_agg(json_build_object(") >= 3
 
 
 @pytest.mark.parametrize(

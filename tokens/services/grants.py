@@ -17,17 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from config.prepared import (
-    columns,
-    fetch_all,
-    fetch_one,
-    instance,
-    is_postgresql,
-    partial_instance,
-    save_new,
-)
-from consent.models import OAuthClient
+from config.prepared import fetch_all, fetch_one, is_postgresql, save_new
 from tokens.models import (
     AccessToken,
     AuthorizationCode,
@@ -38,6 +28,7 @@ from tokens.models import (
     TokenStatus,
 )
 from tokens.secrets import SecretKind, secret_digest, secret_generate
+from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import oauth_token_delete
 
@@ -328,12 +319,7 @@ _LOCK_FIELDS = [f.name for f in OAuthToken._meta.concrete_fields] + [
 def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
     if is_postgresql():
         rows = fetch_all(_LOCK_SQL, [oauth_token_id])
-        if not rows:
-            return None
-        grant = instance(OAuthToken, rows[0][:-2])
-        grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=rows[0][-2])
-        grant.user = partial_instance(User, id=grant.user_id, is_active=rows[0][-1])
-        return grant
+        return grant_from_row(rows[0]) if rows else None
     locked = (
         OAuthToken.objects.select_for_update(of=("self",))
         .select_related("user", "client")
@@ -345,10 +331,7 @@ def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
 
 
 _LOCK_SQL = (
-    f"SELECT {columns('o', OAuthToken)}, c.client_id, u.is_active"
-    f" FROM {OAuthToken._meta.db_table} o"
-    f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
-    f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
+    f"SELECT {GRANT_COLUMNS} FROM {OAuthToken._meta.db_table} o{GRANT_JOINS}"
     " WHERE o.id = %s FOR UPDATE OF o"
 )
 
