@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from django.db import connections
-from django.db.models import F, Lookup, QuerySet, Value
+from django.db.models import F, Func, Lookup, QuerySet, TextField, Value
 
 from apikit.errors import validation_error
 
@@ -35,6 +35,8 @@ class ListSpec:
     sort_fields: Mapping[str, str]
     filter_fields: Mapping[str, str]
     default_sort: str = "name"
+    # Sorted without regard to case, as the glob filter matches: "alpha" before "Bravo".
+    case_insensitive_sorts: frozenset[str] = frozenset({"name"})
 
 
 @dataclass(frozen=True)
@@ -151,15 +153,29 @@ class GlobMatch(Lookup):
         return self._sql(compiler, connection, "LIKE")
 
     def as_postgresql(self, compiler, connection):
-        # `LOWER(x) LIKE LOWER(p)` is what ILIKE does in a UTF-8 database, written so the
-        # indexes on LOWER(name) apply (tokens migration 0002): a btree range for a literal
-        # prefix, trigrams for everything else.
+        # `LOWER(x) LIKE LOWER(p)` is what ILIKE does in a UTF-8 database. Compared in the "C"
+        # collation (after LOWER has folded case in the column's own), so the indexes on
+        # `LOWER(name) COLLATE "C"` apply (tokens migration 0005): a btree range for a literal
+        # prefix, trigrams for everything else; LIKE matches the same rows in any collation.
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return (
-            f"LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '{LIKE_ESCAPE}'",
+            f"LOWER({lhs}) COLLATE \"C\" LIKE LOWER({rhs}) ESCAPE '{LIKE_ESCAPE}'",
             [*lhs_params, *rhs_params],
         )
+
+
+class CaseFolded(Func):
+    """`LOWER(x)`, compared byte by byte on PostgreSQL (`COLLATE "C"`): the sort key of a
+    case-insensitive sort, the same on every database collation, and the key of the list
+    indexes (tokens migration 0005)."""
+
+    function = "LOWER"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return f'({sql}) COLLATE "C"', params
 
 
 def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
@@ -202,32 +218,68 @@ def _filtered(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Quer
     return queryset.filter(GlobMatch(F(column), Value(glob_to_like(params.filter))))
 
 
-def _ordered(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> QuerySet:
+def _sort_keys(spec: ListSpec, params: ListParams) -> list:
+    """The ORDER BY keys, ties broken by the primary key."""
     column = spec.sort_fields[params.sort_field]
+    keys = [F(column), F("pk")]
+    if params.sort_field in spec.case_insensitive_sorts:
+        keys.insert(0, CaseFolded(column))
+    return keys
+
+
+def _ordered(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> QuerySet:
+    keys = _sort_keys(spec, params)
+    # Nulls sort last either way. Said only of a nullable column: on a NOT NULL one it would
+    # keep PostgreSQL from reading a descending page backwards off an ascending index.
+    nullable = queryset.model._meta.get_field(spec.sort_fields[params.sort_field]).null
+    nulls_last = True if nullable else None
     if params.sort_direction == "desc":
-        return queryset.order_by(F(column).desc(nulls_last=True), F("pk").desc())
-    return queryset.order_by(F(column).asc(nulls_last=True), F("pk").asc())
+        return queryset.order_by(*(key.desc(nulls_last=nulls_last) for key in keys))
+    return queryset.order_by(*(key.asc(nulls_last=nulls_last) for key in keys))
 
 
 def _filtered_ids(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
-    """A filtered page's ids on PostgreSQL: the matches first, then their order.
+    """A filtered page's ids on PostgreSQL, and the total, in one statement.
 
-    Left to itself the planner walks the sort index and tests every row against the filter,
-    expecting matches to be spread evenly; a prefix glob's matches sit together, so it read
-    50 000 rows to find 100 (bench W5, 100 000 tokens: p95 near 1 s). Here the matching ids
-    and sort keys come from the filter's index into a materialized set, which gives both the
-    total and the page's ids in one statement.
+    A glob with a literal prefix, sorted on the column it filters: the index on that column
+    (case-folded, tokens migration 0005) holds the matches as one range in page order, so the
+    page is its first rows and the count one index-only pass over the range.
+
+    Any other filter and sort: left to itself the planner walks the sort index and tests every
+    row against the filter, expecting matches to be spread evenly; where they sit together it
+    read 50 000 rows to find 100 (bench W5, 100 000 tokens: p95 near 1 s). So the matches'
+    ids and sort keys come from the filter's index into a materialized set first.
     """
-    column = spec.sort_fields[params.sort_field]
-    direction = "DESC" if params.sort_direction == "desc" else "ASC"
-    inner_sql, inner_params = queryset.order_by().values_list("pk", column).query.sql_with_params()
     start = params.page * params.per_page
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(
-            f"WITH m(pk, key) AS MATERIALIZED ({inner_sql})"
-            " SELECT (SELECT COUNT(*) FROM m), ARRAY(SELECT pk FROM m"
-            f" ORDER BY key {direction} NULLS LAST, pk {direction} LIMIT %s OFFSET %s)",
-            [*inner_params, params.per_page, start],
+    connection = connections[queryset.db]
+    if _prefix_in_sort_order(spec, params):
+        page_ids = _ordered(queryset, spec=spec, params=params).values_list("pk", flat=True)
+        ids_sql, ids_params = page_ids[start : start + params.per_page].query.sql_with_params()
+        count_sql, count_params = queryset.order_by().values("pk").query.sql_with_params()
+        sql = f"SELECT (SELECT COUNT(*) FROM ({count_sql}) m), ARRAY({ids_sql})"
+        sql_params = [*count_params, *ids_params]
+    else:
+        keys = {f"key{n}": key for n, key in enumerate(_sort_keys(spec, params)[:-1])}
+        matches = queryset.order_by().annotate(**keys).values_list("pk", *keys)
+        inner_sql, inner_params = matches.query.sql_with_params()
+        direction = "DESC" if params.sort_direction == "desc" else "ASC"
+        order = "".join(f"{name} {direction} NULLS LAST, " for name in keys)
+        sql = (
+            f"WITH m(pk, {', '.join(keys)}) AS MATERIALIZED ({inner_sql})"
+            " SELECT (SELECT COUNT(*) FROM m),"
+            f" ARRAY(SELECT pk FROM m ORDER BY {order}pk {direction} LIMIT %s OFFSET %s)"
         )
+        sql_params = [*inner_params, params.per_page, start]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sql_params)
         total, ids = cursor.fetchone()
     return Page(items=ids, total_count=total, params=params)
+
+
+def _prefix_in_sort_order(spec: ListSpec, params: ListParams) -> bool:
+    column = spec.sort_fields[params.sort_field]
+    return (
+        params.sort_field in spec.case_insensitive_sorts
+        and spec.filter_fields[params.filter_field] == column
+        and params.filter[0] not in "*?"
+    )

@@ -156,7 +156,7 @@ class ApiRoute:
             response = method_not_allowed(request, allowed=sorted(self.operations))
         else:
             try:
-                response = JsonResponse(
+                response = json_response(
                     operation.handler(_call(request, operation, kwargs)), status=operation.status
                 )
             except ApiError as error:
@@ -166,6 +166,25 @@ class ApiRoute:
 
 
 ROUTES: list[ApiRoute] = []
+
+
+class RawJson(str):
+    """JSON text already encoded (by the database: tokens.selectors.oauth_tokens_json), to be
+    written into a response as it is rather than decoded and encoded again."""
+
+
+def json_response(data: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """`JsonResponse(data)`, with the top-level RawJson values written in first, verbatim."""
+    raw = {key: value for key, value in data.items() if isinstance(value, RawJson)}
+    if not raw:
+        return JsonResponse(data, status=status)
+    rest = JsonResponse({k: v for k, v in data.items() if k not in raw}).content.decode()
+    members = [f"{json.dumps(key)}: {value}" for key, value in raw.items()]
+    if rest != "{}":
+        members.append(rest[1:-1])
+    return HttpResponse(
+        "{" + ", ".join(members) + "}", content_type="application/json", status=status
+    )
 
 
 def method_not_allowed(request: HttpRequest, *, allowed: list[str]) -> JsonResponse:

@@ -7,7 +7,6 @@ deleting them `edit` (the role that may "manage application API tokens", account
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,7 +21,7 @@ from apikit import schemas
 from apikit.dates import iso_datetime, iso_datetime_parse
 from apikit.errors import validation_error
 from apikit.lists import Page
-from apikit.views import ApiCall, ApiRoute, Unauthorized
+from apikit.views import ApiCall, ApiRoute, RawJson, Unauthorized
 from config.prepared import is_postgresql
 from consent.models import OAuthClient
 from tokens import selectors
@@ -89,14 +88,14 @@ def oauth_token_to_dict(token: OAuthToken) -> dict[str, Any]:
     }
 
 
-def oauth_tokens_to_dicts(*, user: User, ids: list[str]) -> list[dict[str, Any]]:
-    """`oauth_token_to_dict` of each of the user's OAuth tokens `ids`, in that order; on
-    PostgreSQL the database writes them (tokens.selectors.oauth_tokens_json, bench W5)."""
+def oauth_tokens_items(*, user: User, ids: list[str]) -> tuple[list[dict[str, Any]] | RawJson, int]:
+    """`oauth_token_to_dict` of each of the user's OAuth tokens `ids`, in that order, and how
+    many there are; on PostgreSQL the database writes them as JSON text (bench W5)."""
     if is_postgresql():
-        return selectors.oauth_tokens_json(user=user, ids=ids)
-    return [
-        oauth_token_to_dict(token) for token in selectors.oauth_tokens_by_ids(user=user, ids=ids)
-    ]
+        items, count = selectors.oauth_tokens_json(user=user, ids=ids)
+        return RawJson(items), count
+    tokens = selectors.oauth_tokens_by_ids(user=user, ids=ids)
+    return [oauth_token_to_dict(token) for token in tokens], len(tokens)
 
 
 def api_token_to_dict(token: ApiToken, *, raw: str | None = None) -> dict[str, Any]:
@@ -173,8 +172,8 @@ def _resources_validate(resources: list[str] | None) -> list[str] | None:
 )
 def oauth_tokens_get(call: ApiCall) -> dict[str, Any]:
     page = selectors.oauth_token_ids_list(user=call.user, params=call.params)
-    page = replace(page, items=oauth_tokens_to_dicts(user=call.user, ids=page.items))
-    return {"items": page.items, **page.meta()}
+    items, count = oauth_tokens_items(user=call.user, ids=page.items)
+    return {"items": items, **page.meta(), "count": count}
 
 
 @oauth_tokens_route.operation(

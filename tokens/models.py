@@ -79,8 +79,8 @@ class OAuthToken(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The list's name indexes are PostgreSQL-only SQL (migrations 0002, 0004, 0005).
         indexes = [
-            models.Index(fields=["user", "name"], name="oauthtoken_user_name"),
             models.Index(
                 fields=["creation_date"],
                 name="oauthtoken_pending_created",

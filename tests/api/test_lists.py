@@ -1,6 +1,8 @@
 """List parameters: glob filters (every character but * and ? literal), sorting and paging."""
 
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -66,8 +68,6 @@ def names(api, owner, query: str) -> list[str]:
     ],
 )
 def test_glob_filter(api, owner_with_tokens, glob, expected):
-    from urllib.parse import quote
-
     got = names(api, owner_with_tokens, f"filterField=name&filter={quote(glob)}")
     assert sorted(got) == sorted(expected)
 
@@ -164,3 +164,57 @@ def test_api_tokens_filter_by_status_and_sort_by_expiration(api, db, api_bearer)
     body = api.get("/me/tokens?sortField=expirationDate").json()
     assert body["items"][0]["name"] == "three"  # never-expiring tokens sort last
     assert api.get("/me/tokens?filterField=scope&filter=x").status_code == 400
+
+
+def _oracle(tokens: list[OAuthToken], *, glob: str, sort: str, desc: bool) -> list[str]:
+    """The names a page should hold, computed in Python: a case-insensitive glob, then the
+    sort (names without regard to case, then as written, then id; other keys, then id)."""
+    pattern = re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob),
+        re.IGNORECASE | re.DOTALL,
+    )
+    matches = [t for t in tokens if not glob or pattern.fullmatch(t.name)]
+    if sort == "name":
+        matches.sort(key=lambda t: (t.name.lower(), t.name, t.pk), reverse=desc)
+    else:
+        matches.sort(key=lambda t: (getattr(t, sort), t.pk), reverse=desc)
+    return [t.name for t in matches]
+
+
+@pytest.mark.parametrize("glob", ["", "*", "my*", "MY*", "m*app", "*app*", "?y*", "a*", "zzz*"])
+@pytest.mark.parametrize("sort", ["name", "creation_date", "status"])
+@pytest.mark.parametrize("desc", [False, True])
+def test_filtered_sorted_pages_match_an_independent_oracle(
+    api, owner_with_tokens, glob, sort, desc
+):
+    """Every page of every filter and sort, on both the index-ordered path (a literal prefix
+    sorted by name) and the materialized one, against the same rules computed in Python."""
+    owner = owner_with_tokens
+    OAuthToken.objects.filter(user=owner, name="abc").update(status="inactive")
+    tokens = list(OAuthToken.objects.filter(user=owner))
+    expected = _oracle(tokens, glob=glob, sort=sort, desc=desc)
+    field = {"name": "name", "creation_date": "creationDate", "status": "status"}[sort]
+    query = (
+        f"filterField=name&filter={quote(glob)}&sortField={field}"
+        f"&sortDirection={'desc' if desc else 'asc'}&perPage=3"
+    )
+    api.client.force_login(owner)
+    got, totals = [], set()
+    for page in range(5):
+        body = api.get(f"/me/oauth-tokens?{query}&page={page}").json()
+        got += [item["name"] for item in body["items"]]
+        totals.add(body["totalCount"])
+    assert got == expected
+    assert totals == {len(expected)}
+
+
+def test_names_sort_without_regard_to_case(api, db):
+    owner = UserFactory()
+    for name in ("bravo", "Alpha", "charlie", "ALPHA", "alpha", "Bravo"):
+        _, grant = make_oauth_bearer(owner, ["only.User.read"])
+        OAuthToken.objects.filter(pk=grant.pk).update(name=name)
+    expected = ["ALPHA", "Alpha", "alpha", "Bravo", "bravo", "charlie"]
+    assert names(api, owner, "sortField=name") == expected
+    assert names(api, owner, "sortField=name&sortDirection=desc") == expected[::-1]
+    assert names(api, owner, "sortField=name&filterField=name&filter=a*") == expected[:3]
+    assert names(api, owner, "sortField=name&filterField=name&filter=*a*") == expected
