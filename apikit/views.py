@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, path
@@ -178,7 +179,7 @@ def json_response(data: dict[str, Any], *, status: int = 200) -> HttpResponse:
     raw = {key: value for key, value in data.items() if isinstance(value, RawJson)}
     if not raw:
         return JsonResponse(data, status=status)
-    rest = JsonResponse({k: v for k, v in data.items() if k not in raw}).content.decode()
+    rest = json.dumps({k: v for k, v in data.items() if k not in raw}, cls=DjangoJSONEncoder)
     members = [f"{json.dumps(key)}: {value}" for key, value in raw.items()]
     if rest != "{}":
         members.append(rest[1:-1])
