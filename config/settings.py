@@ -83,6 +83,19 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# A request to /api/ carrying `Authorization: Bearer` is authenticated by its token alone
+# (apikit.views.authenticate): no session, CSRF token, messages, htmx or static file is involved,
+# so config.wsgi serves it through this ordered subset of MIDDLEWARE (docs/benchmarks.md, W1).
+# CommonMiddleware stays: it writes Content-Length, which keeps keep-alive responses unchunked.
+API_BEARER_MIDDLEWARE = [
+    "config.resilience.ResilienceMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.FrameAncestorsMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
