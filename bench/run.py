@@ -710,7 +710,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=float, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--only", default="", help="comma-separated workload keys, e.g. W1,W2,W7")
     parser.add_argument(

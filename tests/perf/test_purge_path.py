@@ -62,6 +62,25 @@ def test_parallel_batches_purge_every_stale_pending_token_and_nothing_else():
     assert list(AuthorizationCode.objects.values_list("pk", flat=True)) == [young_code.pk]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_purge_on_the_callers_connection_gives_back_synchronous_commit():
+    """The batches commit with synchronous_commit off; the connection is handed back as found."""
+    user, client = UserFactory(), OAuthClientFactory()
+    for _ in range(5):
+        _grant(user, client, age=timedelta(hours=25))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        before = cursor.fetchone()[0]
+
+    result = token_purge_pending(now=timezone.now(), batch_size=2, workers=1)
+
+    assert result.pending_tokens == 5
+    assert not OAuthToken.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == before == "on"
+
+
 @pytest.mark.django_db
 def test_deleting_an_oauth_token_in_sql_cascades_to_its_credentials():
     grant = _grant(UserFactory(), OAuthClientFactory(), age=timedelta(0))
