@@ -52,6 +52,8 @@ OUR_DB = os.environ.get("BENCH_DB", "oauth_bench")
 PEER_DB = OUR_DB + "_dot"
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "8"))
 CONCURRENCY = 8
+# A round counts when no worker holds more of the connections than this (5 of 8 on 2 workers).
+MAX_CONNECTIONS_PER_WORKER = CONCURRENCY - 3
 # A round whose connections landed unevenly on the workers is run again, at most this often.
 MAX_ATTEMPTS = 4
 WRK_THREADS = 2
@@ -328,8 +330,8 @@ def connections_per_worker(server: Server) -> list[int]:
 
 
 def balanced(split: list[int], workers: int) -> bool:
-    """Every worker has work and none holds more than five of the eight connections."""
-    return len(split) == workers and split[0] <= CONCURRENCY - 3 * (workers - 1)
+    """Every worker has work and none holds more than MAX_CONNECTIONS_PER_WORKER."""
+    return len(split) == workers and split[0] <= MAX_CONNECTIONS_PER_WORKER
 
 
 def http(method: str, url: str, headers: dict[str, str], body: str = "") -> tuple[int, str]:
@@ -666,7 +668,7 @@ def markdown(report: dict) -> str:
     )
     out += [
         "",
-        f"Rounds run again because one worker held more than {CONCURRENCY - 3} of the "
+        f"Rounds run again because one worker held more than {MAX_CONNECTIONS_PER_WORKER} of the "
         f"{CONCURRENCY} connections: {reruns} (the split of every counted round is in the JSON).",
     ]
     q = report.get("queries", {})

@@ -10,9 +10,9 @@ everything else, session-authenticated API calls included, through the full MIDD
 
 import os
 
-import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -42,8 +42,7 @@ class Application:
     """Sends bearer API calls to `BearerApiHandler` and the rest to Django's own handler."""
 
     def __init__(self) -> None:
-        django.setup(set_prefix=False)
-        self.full = WSGIHandler()
+        self.full = get_wsgi_application()  # sets Django up, as it always did
         self.bearer_api = BearerApiHandler()
 
     def __call__(self, environ: dict, start_response):
