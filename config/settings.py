@@ -202,6 +202,8 @@ CELERY_BEAT_SCHEDULE = {
 OAUTH_ACCESS_TOKEN_LIFETIME = env.int("OAUTH_ACCESS_TOKEN_LIFETIME", default=3600)
 OAUTH_AUTHORIZATION_CODE_LIFETIME = env.int("OAUTH_AUTHORIZATION_CODE_LIFETIME", default=600)
 OAUTH_PENDING_TOKEN_MAX_AGE = env.int("OAUTH_PENDING_TOKEN_MAX_AGE", default=24 * 3600)
+# Per-process memory for repeated OAuth token list pages (tokens.list_cache); 0 turns it off.
+OAUTH_TOKEN_LIST_CACHE_BYTES = env.int("OAUTH_TOKEN_LIST_CACHE_BYTES", default=32 * 1024 * 1024)
 # Client ID Metadata Documents: loopback/private fetches are refused unless allowed (tests only).
 CIMD_ALLOW_PRIVATE_ADDRESSES = env.bool("CIMD_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Extra CA bundle (PEM path) trusted when fetching those documents; empty = the usual CAs.

@@ -24,7 +24,7 @@ from apikit.lists import Page
 from apikit.views import ApiCall, ApiRoute, RawJson, Unauthorized
 from config.prepared import is_postgresql
 from consent.models import OAuthClient
-from tokens import selectors
+from tokens import list_cache, selectors
 from tokens.models import ApiToken, OAuthToken
 from tokens.services.api_tokens import api_token_create, api_token_delete, api_token_update
 from tokens.services.oauth_tokens import oauth_token_create, oauth_token_delete, oauth_token_update
@@ -171,9 +171,17 @@ def _resources_validate(resources: list[str] | None) -> list[str] | None:
     list_spec=selectors.OAUTH_TOKEN_LIST,
 )
 def oauth_tokens_get(call: ApiCall) -> dict[str, Any]:
+    # The version is read before the page is built: see tokens.list_cache.
+    version = selectors.oauth_token_list_version(user=call.user)
+    key = (call.user.pk, call.params)
+    cached = list_cache.oauth_token_pages.get(key, version)
+    if cached is not None:
+        return cached
     page = selectors.oauth_token_ids_list(user=call.user, params=call.params)
     items, count = oauth_tokens_items(user=call.user, ids=page.items)
-    return {"items": items, **page.meta(), "count": count}
+    body = {"items": items, **page.meta(), "count": count}
+    list_cache.oauth_token_pages.put(key, version, body)
+    return body
 
 
 @oauth_tokens_route.operation(

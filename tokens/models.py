@@ -277,3 +277,19 @@ class TokenEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_type} {self.token_id} {self.kind}"
+
+
+class OAuthTokenListVersion(models.Model):
+    """Which state of a user's OAuth token list is current, for the list's response cache
+    (tokens.list_cache).
+
+    PostgreSQL keeps it (migration 0006): a statement trigger on every INSERT, UPDATE or DELETE
+    of OAuth tokens, and on every change of a client's listed fields, sets the users' rows to a
+    new value of one sequence, so a value never repeats for a user. Nothing in Python writes it.
+    """
+
+    user_id = models.CharField(primary_key=True, max_length=24)
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.version}"

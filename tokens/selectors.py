@@ -21,9 +21,9 @@ from apikit.lists import (
     queryset_page_ids,
     rows_in_order,
 )
-from config.prepared import columns, fetch_one, instance, partial_instance
+from config.prepared import columns, fetch_one, instance, is_postgresql, partial_instance
 from consent.models import OAuthClient
-from tokens.models import ApiToken, OAuthToken
+from tokens.models import ApiToken, OAuthToken, OAuthTokenListVersion
 
 OAUTH_TOKEN_LIST = ListSpec(
     sort_fields={
@@ -160,6 +160,18 @@ def oauth_tokens_json(*, user: User, ids: list[str]) -> tuple[str, int]:
     for unset in _UNSET_OPTIONAL_KEYS:
         items = items.replace(unset, "")
     return items, count
+
+
+_LIST_VERSION_SQL = f"SELECT version FROM {OAuthTokenListVersion._meta.db_table} WHERE user_id = %s"
+
+
+def oauth_token_list_version(*, user: User) -> int | None:
+    """The current version of the user's OAuth token list (tokens.list_cache); None when there
+    is none to trust: on other databases than PostgreSQL, or before any change was recorded."""
+    if not is_postgresql():
+        return None
+    row = fetch_one(_LIST_VERSION_SQL, [user.pk])
+    return None if row is None else row[0]
 
 
 def user_api_tokens_for(*, user: User) -> QuerySet[ApiToken]:

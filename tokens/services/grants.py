@@ -132,7 +132,6 @@ def _code_redeem(
         not grant.user.is_active
     ):
         return UNUSABLE_GRANT
-    _grant_authorize(grant.pk, now)
     grant.authorization_status = AuthorizationStatus.AUTHORIZED
     grant.status = TokenStatus.ACTIVE
     bound = list(resource or code.resource or grant.resource or [settings.API_RESOURCE_URL])
@@ -153,6 +152,9 @@ def _code_redeem(
         client_id=grant.client.client_id,
         detail={"scope": list(grant.scope), "resource": bound},
     )
+    # Last before the commit: this UPDATE takes the user's token list version row
+    # (tokens.list_cache), which every exchange for the same user needs too.
+    _grant_authorize(grant.pk, now)
     return issued
 
 
