@@ -54,6 +54,7 @@ REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "8"))
 CONCURRENCY = 8
 # A round counts when no worker holds more of the connections than this (5 of 8 on 2 workers).
 MAX_CONNECTIONS_PER_WORKER = CONCURRENCY - 3
+UNCACHED = "ours_nocache"
 # A round whose connections landed unevenly on the workers is run again, at most this often.
 MAX_ATTEMPTS = 4
 WRK_THREADS = 2
@@ -227,6 +228,7 @@ def make_servers() -> dict[str, Server]:
     ours_port = free_port(8101)
     dot_port = free_port(ours_port + 1)
     floor_port = free_port(dot_port + 1)
+    uncached_port = free_port(floor_port + 1)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BENCH_"))}
     base_env["BENCH_WORK"] = str(WORK)
     ours_env = {
@@ -257,6 +259,16 @@ def make_servers() -> dict[str, Server]:
         "dot": Server("dot", dot_port, PEER_PY, PEER_DIR, "dotpeer.wsgi:application", peer_env),
         "floor": Server(
             "floor", floor_port, OUR_PY, FLOOR_DIR, "floor.wsgi:application", floor_env
+        ),
+        # W5's comparison: our server with the token list's page cache off (tokens.list_cache),
+        # so every request builds its page.
+        UNCACHED: Server(
+            UNCACHED,
+            uncached_port,
+            OUR_PY,
+            ROOT,
+            "config.wsgi:application",
+            {**ours_env, "OAUTH_TOKEN_LIST_CACHE_BYTES": "0"},
         ),
     }
 
@@ -435,7 +447,7 @@ def lines_of(path: Path) -> list[str]:
 
 
 def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> list[Workload]:
-    ours, dot, floor = s["ours"], s["dot"], s["floor"]
+    ours, dot, floor, uncached = s["ours"], s["dot"], s["floor"], s[UNCACHED]
     counter = {"n": 0}
 
     def mint(server: Server, kind: str, n: int) -> list[str]:
@@ -508,9 +520,9 @@ def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> li
         auth = {"Authorization": f"Bearer {dot_base['introspect_bearer']}"}
         return [post(dot, "/o/introspect/", form(token=t), auth) for t in access_tokens(dot)]
 
-    def w5(query: dict[str, str]):
+    def w5(query: dict[str, str], server: Server):
         path = "/api/me/oauth-tokens?" + urllib.parse.urlencode(query)
-        return lambda n: [bearer_get(ours, path, ours_base["list_api_token"])]
+        return lambda n: [bearer_get(server, path, ours_base["list_api_token"])]
 
     challenge = base64.urlsafe_b64encode(hashlib.sha256(b"bench-verifier" * 4).digest())
     authorize = "/oauth/authorize?" + urllib.parse.urlencode(
@@ -577,12 +589,12 @@ def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> li
         Workload(
             "W5a",
             "GET /api/me/oauth-tokens, 100 000 tokens, sort name, filter 'echo*'",
-            [Target(ours, w5(w5_prefix))],
+            [Target(ours, w5(w5_prefix, ours)), Target(uncached, w5(w5_prefix, uncached))],
         ),
         Workload(
             "W5b",
             "GET /api/me/oauth-tokens, 100 000 tokens, sort creationDate desc, filter '*client 04?2*'",
-            [Target(ours, w5(w5_infix))],
+            [Target(ours, w5(w5_infix, ours)), Target(uncached, w5(w5_infix, uncached))],
         ),
         *[
             Workload(f"W6-{n}", f"consent page, user in {n} organization(s)", [Target(ours, w6(n))])
@@ -624,6 +636,8 @@ def summarize(workloads: list[Workload]) -> list[dict]:
             row["ours_vs_floor"] = round(srv["ours"]["rps"] / srv["floor"]["rps"], 3)
         if "dot" in srv and "floor" in srv:
             row["dot_vs_floor"] = round(srv["dot"]["rps"] / srv["floor"]["rps"], 3)
+        if "ours" in srv and UNCACHED in srv:
+            row["ours_vs_uncached"] = round(srv["ours"]["rps"] / srv[UNCACHED]["rps"], 2)
         rows.append(row)
     return rows
 
@@ -663,6 +677,21 @@ def markdown(report: dict) -> str:
             f"| {title} | {cell('ours', 'rps')} | {cell('dot', 'rps')} | {cell('floor', 'rps')} | "
             f"{row.get('ours_vs_dot', '–')} | {row.get('ours_vs_floor', '–')} | {lat('ours')} | {lat('dot')} |"
         )
+    uncached = [row for row in report["workloads"] if UNCACHED in row["servers"]]
+    if uncached:
+        out += [
+            "",
+            "The same W5 requests, interleaved in the same rounds, to our server with the token "
+            "list's page cache off (`OAUTH_TOKEN_LIST_CACHE_BYTES=0`: every request builds its "
+            "page): "
+            + "; ".join(
+                f"{row['key']} {row['servers'][UNCACHED]['rps']:.0f} req/s, p50 / p95 "
+                f"{row['servers'][UNCACHED]['p50_ms']:.2f} / {row['servers'][UNCACHED]['p95_ms']:.2f}"
+                f" ms (cached/uncached {row.get('ours_vs_uncached', '–')}×)"
+                for row in uncached
+            )
+            + ".",
+        ]
     reruns = sum(
         a - 1 for row in report["workloads"] for s in row["servers"].values() for a in s["attempts"]
     )
