@@ -32,7 +32,8 @@ Key = tuple[str, ListParams]
 
 class PageCache:
     """Response dicts by (user id, list parameters), each with the version it was built at;
-    least recently used first out once their size passes `max_bytes`."""
+    least recently used first out once their size passes `max_bytes`. A page's size is the
+    length of its items' JSON text plus a fixed allowance, which is what dominates it."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
