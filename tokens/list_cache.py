@@ -33,7 +33,8 @@ Key = tuple[str, ListParams]
 class PageCache:
     """Response dicts by (user id, list parameters), each with the version it was built at;
     least recently used first out once their size passes `max_bytes`. A page's size is the
-    length of its items' JSON text plus a fixed allowance, which is what dominates it."""
+    length of its items' JSON text and of its filter (up to 1 024 characters, part of the key)
+    plus a fixed allowance."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -57,7 +58,7 @@ class PageCache:
         items = body.get("items")
         if not isinstance(items, str):  # only pages whose items are PostgreSQL's JSON text
             return
-        size = len(items) + _ENTRY_OVERHEAD
+        size = len(items) + len(key[1].filter) + _ENTRY_OVERHEAD
         if size > self.max_bytes:
             return
         with self._lock:

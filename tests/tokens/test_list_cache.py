@@ -248,6 +248,13 @@ def test_page_cache_drops_the_least_recently_used_pages_past_its_size():
     assert [cache.get(k, 1) is not None for k in (keys[0], keys[2], keys[3])] == [True] * 3
 
 
+def test_page_cache_counts_the_filter_of_its_key_in_its_size():
+    cache = PageCache(max_bytes=4 * (2 + 1024 + 600))
+    for n in range(8):
+        cache.put(("u", ListParams(filter=f"{n}" + "*" * 1023)), 1, {"items": "[]"})
+    assert len(cache) == 4 and cache.size_bytes <= cache.max_bytes
+
+
 def test_page_cache_answers_only_for_the_version_a_page_was_built_at():
     cache = PageCache(max_bytes=1 << 20)
     key = ("u", ListParams())
