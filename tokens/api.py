@@ -171,17 +171,12 @@ def _resources_validate(resources: list[str] | None) -> list[str] | None:
     list_spec=selectors.OAUTH_TOKEN_LIST,
 )
 def oauth_tokens_get(call: ApiCall) -> dict[str, Any]:
-    # The version is read before the page is built: see tokens.list_cache.
-    version = selectors.oauth_token_list_version(user=call.user)
-    key = (call.user.pk, call.params)
-    cached = list_cache.oauth_token_pages.get(key, version)
-    if cached is not None:
-        return cached
-    page = selectors.oauth_token_ids_list(user=call.user, params=call.params)
-    items, count = oauth_tokens_items(user=call.user, ids=page.items)
-    body = {"items": items, **page.meta(), "count": count}
-    list_cache.oauth_token_pages.put(key, version, body)
-    return body
+    def build() -> dict[str, Any]:
+        page = selectors.oauth_token_ids_list(user=call.user, params=call.params)
+        items, count = oauth_tokens_items(user=call.user, ids=page.items)
+        return {"items": items, **page.meta(), "count": count}
+
+    return list_cache.oauth_tokens_page(user=call.user, params=call.params, build=build)
 
 
 @oauth_tokens_route.operation(

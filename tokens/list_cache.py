@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 
+from accounts.models import User
 from apikit.lists import ListParams
+from tokens import selectors
 
 # The collection fields around `items` and the dict's own overhead, roughly, per entry.
 _ENTRY_OVERHEAD = 512
@@ -85,3 +88,17 @@ class PageCache:
 
 
 oauth_token_pages = PageCache(settings.OAUTH_TOKEN_LIST_CACHE_BYTES)
+
+
+def oauth_tokens_page(
+    *, user: User, params: ListParams, build: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """The user's token list page for `params`: the cached one if it was built at the list's
+    current version, else `build()`, kept under the version read before it was built."""
+    version = selectors.oauth_token_list_version(user=user)
+    key = (user.pk, params)
+    page = oauth_token_pages.get(key, version)
+    if page is None:
+        page = build()
+        oauth_token_pages.put(key, version, page)
+    return page

@@ -11,15 +11,7 @@ PostgreSQL only: on other databases (SQLite for `make run`) every operation here
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from tokens.migrations._postgresql import PostgreSQLOnly
 
 
 class TrigramExtensionOnPostgreSQL(TrigramExtension):

@@ -15,6 +15,8 @@ INITIALLY DEFERRED.
 
 from django.db import migrations
 
+from tokens.migrations._postgresql import PostgreSQLOnly
+
 CHILDREN = ("tokens_authorizationcode", "tokens_accesstoken", "tokens_refreshtoken")
 
 
@@ -36,16 +38,6 @@ BEGIN
   END LOOP;
 END $$;
 """
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -12,6 +12,8 @@ PostgreSQL only: on other databases (SQLite for `make run`) every operation here
 
 from django.db import migrations
 
+from tokens.migrations._postgresql import PostgreSQLOnly
+
 COVERED = (
     "CREATE INDEX oauthtoken_user_lname ON tokens_oauthtoken"
     " (user_id, LOWER(name) text_pattern_ops)"
@@ -21,16 +23,6 @@ NAME_ONLY = (
     "CREATE INDEX oauthtoken_user_lname ON tokens_oauthtoken"
     " (user_id, LOWER(name) text_pattern_ops) INCLUDE (name)"
 )
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

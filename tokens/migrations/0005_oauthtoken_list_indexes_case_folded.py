@@ -20,6 +20,8 @@ PostgreSQL only: on other databases (SQLite for `make run`) the RunSQL operation
 
 from django.db import migrations
 
+from tokens.migrations._postgresql import PostgreSQLOnly
+
 FOLDED = 'LOWER(name) COLLATE "C"'
 CREATE = [
     "CREATE INDEX oauthtoken_user_fname ON tokens_oauthtoken"
@@ -35,16 +37,6 @@ RESTORE_OLD = [
     "CREATE INDEX oauthtoken_lname_trgm ON tokens_oauthtoken USING gin (LOWER(name) gin_trgm_ops)",
 ]
 DROP_NEW = ["DROP INDEX oauthtoken_user_fname", "DROP INDEX oauthtoken_fname_trgm"]
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -15,6 +15,8 @@ cache is not used.
 
 from django.db import migrations, models
 
+from tokens.migrations._postgresql import PostgreSQLOnly
+
 VERSIONS = "tokens_oauthtokenlistversion"
 SEQUENCE = "tokens_oauthtokenlistversion_seq"
 
@@ -96,16 +98,6 @@ DROP = [
     "DROP FUNCTION tokens_oauth_token_list_bump(varchar[])",
     f"DROP SEQUENCE {SEQUENCE}",
 ]
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
