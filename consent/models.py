@@ -46,6 +46,9 @@ class OAuthClient(models.Model):
     )
     # For metadata-document clients: when the cached document must be fetched again.
     metadata_expires_at = models.DateTimeField(null=True, blank=True)
+    # An administrator's kill switch: while set, every token of the client stops on the next
+    # request and the consent screen refuses the client; clearing it restores them.
+    is_suspended = models.BooleanField("suspended", default=False)
     creation_date = models.DateTimeField(auto_now_add=True)
     last_updated = models.DateTimeField(auto_now=True)
 
