@@ -13,6 +13,7 @@ from django.utils import timezone
 from consent.cimd import MetadataDocumentError, is_metadata_document_url, metadata_document_fetch
 from consent.forms import ClientMetadata, ClientMetadataError, client_metadata_clean
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
+from tokens.authentication import session_principal
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
@@ -124,6 +125,7 @@ def consent_authorize(
     POST /api/me/oauth-tokens) and a code for it. Returns (token, raw code)."""
     token = oauth_token_create(
         user=user,
+        actor=session_principal(user),
         client=client,
         name=client.client_name[:255],
         scope=scope,
