@@ -120,14 +120,54 @@ def _address_resolve(host: str, port: int) -> str:
         raise MetadataDocumentError("the client metadata document host does not resolve")
     if not settings.CIMD_ALLOW_PRIVATE_ADDRESSES:
         for address in addresses:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-                ip = ip.ipv4_mapped
-            if not ip.is_global or ip.is_multicast:
+            if not address_is_public(address):
                 raise MetadataDocumentError(
                     "the client metadata document host resolves to a non-public address"
                 )
     return addresses[0].split("%", 1)[0]
+
+
+# IPv6 ranges that carry an IPv4 address in their low 32 bits (NAT64 well-known prefix,
+# RFC 6052 §2.1) or that are translation space whose target cannot be judged from here
+# (local-use NAT64, RFC 8215; Teredo, RFC 4380, obfuscates its client address).
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NON_ROUTABLE_V6 = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("2001::/32"),
+)
+
+
+def address_is_public(address: str) -> bool:
+    """True only for a globally routable unicast address (RFC 6890 special-purpose registries).
+
+    An IPv6 address that embeds an IPv4 one is judged by the IPv4 address: IPv4-mapped
+    (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, RFC 4291 §2.5.5.1), NAT64 `64:ff9b::/96`
+    (RFC 6052) and 6to4 `2002::/16` (RFC 3056), since a gateway would forward
+    `[64:ff9b::a9fe:a9fe]` to 169.254.169.254. Python's `is_global` calls those global.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NON_ROUTABLE_V6):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
+    return ip.is_global and not ip.is_multicast
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    value = int(ip)
+    if ip in _NAT64 or (value >> 32 == 0 and value > 1):
+        # NAT64, or IPv4-compatible (::/96 apart from :: and ::1).
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    return None
 
 
 def _tls_verification() -> ssl.SSLContext | bool:
