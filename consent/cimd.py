@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import time
@@ -26,6 +27,8 @@ from django.utils import timezone
 
 FETCH_TIMEOUT_SECONDS = 5.0
 MAX_DOCUMENT_BYTES = 64 * 1024
+# A client's metadata is a flat object of strings and lists; nothing needs more depth.
+MAX_NESTING_DEPTH = 16
 # Cache lifetime when the response says nothing, and the ceiling for what it may say.
 DEFAULT_CACHE_SECONDS = 300
 MAX_CACHE_SECONDS = 24 * 3600
@@ -99,9 +102,11 @@ def metadata_document_fetch(url: str) -> MetadataDocument:
         raise MetadataDocumentError(
             f"the client metadata document could not be fetched ({type(error).__name__})"
         ) from None
+    if _nesting_depth(body) > MAX_NESTING_DEPTH:
+        raise MetadataDocumentError("the client metadata document is nested too deeply")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise MetadataDocumentError("the client metadata document is not JSON") from None
     if not isinstance(data, dict):
         raise MetadataDocumentError("the client metadata document is not a JSON object")
@@ -168,6 +173,22 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
         # NAT64, or IPv4-compatible (::/96 apart from :: and ::1).
         return ipaddress.IPv4Address(value & 0xFFFFFFFF)
     return None
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _nesting_depth(body: bytes) -> int:
+    """The deepest array/object nesting of a JSON text, strings skipped: checked before
+    parsing, because the parser recurses once per level and 30 000 levels exhaust the stack."""
+    depth = deepest = 0
+    for byte in _JSON_STRING.sub(b"", body):
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
 
 
 def _tls_verification() -> ssl.SSLContext | bool:
