@@ -201,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
 # OAuth lifetimes.
 OAUTH_ACCESS_TOKEN_LIFETIME = env.int("OAUTH_ACCESS_TOKEN_LIFETIME", default=3600)
 OAUTH_AUTHORIZATION_CODE_LIFETIME = env.int("OAUTH_AUTHORIZATION_CODE_LIFETIME", default=600)
+# Scope of an authorization request that sends none and whose client registered none
+# (RFC 6749 §3.3); space-separated, shown on the consent screen like a requested scope.
+OAUTH_DEFAULT_SCOPE = env.str("OAUTH_DEFAULT_SCOPE", default="only.User.read")
 OAUTH_PENDING_TOKEN_MAX_AGE = env.int("OAUTH_PENDING_TOKEN_MAX_AGE", default=24 * 3600)
 # Per-process memory for repeated OAuth token list pages (tokens.list_cache); 0 turns it off.
 OAUTH_TOKEN_LIST_CACHE_BYTES = env.int("OAUTH_TOKEN_LIST_CACHE_BYTES", default=32 * 1024 * 1024)

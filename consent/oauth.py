@@ -92,11 +92,19 @@ class _Client(ClientMixin):
         return uris[0] if len(uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The requested scope, or the client's registered scope when none was requested;
-        None (invalid_scope) when it asks beyond its registration (OAuth 2.1 §7.9)."""
+        """The requested scope; when none was requested (RFC 6749 §3.3 lets the server pick a
+        default, and MCP clients often send none), the client's registered scope, else
+        OAUTH_DEFAULT_SCOPE. None (invalid_scope) when it asks beyond its registration
+        (OAuth 2.1 §7.9) or for a scope this server does not know."""
         registered = self.model.scope.split()
-        requested = list(dict.fromkeys((scope or "").split())) or registered
+        requested = (
+            list(dict.fromkeys((scope or "").split()))
+            or registered
+            or settings.OAUTH_DEFAULT_SCOPE.split()
+        )
         if not requested or (registered and not set(requested) <= set(registered)):
+            return None
+        if not set(requested) <= set(OAUTH_SCOPES):
             return None
         return " ".join(requested)
 
