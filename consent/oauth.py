@@ -522,13 +522,20 @@ class AuthorizationRequestError(Exception):
     URI could not be trusted: show an error page and never redirect (RFC 6749 §4.1.2.1)."""
 
     def __init__(
-        self, error: str, description: str, *, redirect_uri: str | None, state: str | None
+        self,
+        error: str,
+        description: str,
+        *,
+        redirect_uri: str | None,
+        state: str | None,
+        client: OAuthClient | None = None,
     ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.redirect_uri = redirect_uri
         self.state = state
+        self.client = client
 
     def redirect_url(self) -> str:
         assert self.redirect_uri is not None
@@ -608,11 +615,15 @@ def authorization_request_validate(params: QueryDict) -> AuthorizationRequest:
         grant.validate_no_multiple_request_parameter(request)
         redirect_uri = grant.validate_consent_request()
     except OAuth2Error as error:
+        client = request.client.model if request.client is not None else None
+        if client is None and error.redirect_uri:
+            client = selectors.client_by_client_id(client_id)
         raise AuthorizationRequestError(
             error.error,
             error.description or "",
             redirect_uri=error.redirect_uri,
             state=state,
+            client=client,
         ) from None
     except ValueError:
         # Authlib refuses to build an error description from hostile input.

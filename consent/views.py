@@ -79,16 +79,36 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 def _authorization_error(request: HttpRequest, error: oauth.AuthorizationRequestError):
     """An untrusted client or redirect URI gets an error page, never a redirect (RFC 6749
-    §4.1.2.1); other errors redirect, but only once the user has logged in (RFC 9700 §4.11.2)."""
+    §4.1.2.1). A client nobody here vouches for gets the page with a link to its redirect
+    host, not an automatic redirect (RFC 9700 §4.11.2); other errors redirect, but only once
+    the user has logged in."""
     if error.redirect_uri is None:
         return _error_page(request, error.description, status=400)
+    if not selectors.error_redirect_allowed(
+        client=error.client, redirect_uri=error.redirect_uri, user=request.user
+    ):
+        return _error_page(
+            request,
+            error.description or error.error,
+            status=400,
+            continue_url=error.redirect_url(),
+            redirect_host=selectors.redirect_uri_host(error.redirect_uri),
+        )
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return HttpResponseRedirect(error.redirect_url())
 
 
-def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(request, "consent/error.html", {"message": message}, status=status)
+def _error_page(
+    request: HttpRequest,
+    message: str,
+    *,
+    status: int,
+    continue_url: str | None = None,
+    redirect_host: str | None = None,
+) -> HttpResponse:
+    context = {"message": message, "continue_url": continue_url, "redirect_host": redirect_host}
+    return render(request, "consent/error.html", context, status=status)
 
 
 def _consent_decide(request: HttpRequest) -> HttpResponse:
