@@ -131,11 +131,17 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         socket_timeout=env.float("CACHE_TIMEOUT", default=1.0),
     )
 
-# Rate limits per client IP and endpoint, "<requests>/<seconds>" or "off" (config/ratelimit.py).
+# Rate limits, "<requests>/<seconds>" or "off" (config/ratelimit.py; README and
+# docs/security.md say why each is what it is). Ceilings count every request per client IP;
+# *_failures count only failures: failed client authentication and invalid grants per client
+# and IP together and per client; refused registrations per IP.
 RATE_LIMITS = {
     "login": env.str("RATE_LIMIT_LOGIN", default="10/60"),
-    "token": env.str("RATE_LIMIT_TOKEN", default="60/60"),
-    "register": env.str("RATE_LIMIT_REGISTER", default="30/3600"),
+    "token": env.str("RATE_LIMIT_TOKEN", default="3000/60"),
+    "token_failures": env.str("RATE_LIMIT_TOKEN_FAILURES", default="20/60"),
+    "token_client_failures": env.str("RATE_LIMIT_TOKEN_CLIENT_FAILURES", default="600/60"),
+    "register": env.str("RATE_LIMIT_REGISTER", default="600/3600"),
+    "register_failures": env.str("RATE_LIMIT_REGISTER_FAILURES", default="30/3600"),
     "introspect": env.str("RATE_LIMIT_INTROSPECT", default="600/60"),
 }
 # Reverse proxies in front of the server that append to X-Forwarded-For (0: use REMOTE_ADDR).

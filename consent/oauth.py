@@ -12,10 +12,11 @@ Views call the plain functions at the bottom (`authorization_request_validate`,
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeGrant,
@@ -656,6 +657,37 @@ def _endpoint_call(request: HttpRequest, respond) -> HttpResponse:
         response = _server.handle_response(200, {}, JSON_HEADERS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def token_request_client_id(request: HttpRequest) -> str:
+    """The client a token request speaks for, as the rate limiter keys it: the user name of
+    HTTP Basic credentials (RFC 6749 §2.3.1, form-encoded), else the `client_id` field. Not
+    authenticated; an unparsable header counts as the empty client."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    value = request.POST.get("client_id", "")
+    return value if isinstance(value, str) else ""
+
+
+TOKEN_FAILURE_ERRORS = frozenset({"invalid_client", "invalid_grant", "unauthorized_client"})
+
+
+def token_response_failed(response: HttpResponse) -> bool:
+    """A token response that signals guessing: failed client authentication or an invalid
+    grant (RFC 6749 §5.2), the only answers a stolen-code or secret guesser gets."""
+    if response.status_code not in (400, 401):
+        return False
+    try:
+        error = json.loads(response.content).get("error")
+    except (ValueError, AttributeError):
+        return False
+    return error in TOKEN_FAILURE_ERRORS
 
 
 def token_response(request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import SANDBOX_ORG_ID, Role
 from apikit.errors import ApiError
-from config.ratelimit import rate_limited
+from config.ratelimit import bucket_key, client_ip, failures_throttled, rate_limited
 from consent import oauth, selectors, services
 from consent.forms import (
     ROLE_CHOICES,
@@ -197,9 +197,19 @@ def _consent_render(
     return render(request, template, context)
 
 
+def _token_failure_buckets(request: HttpRequest) -> list[tuple[str, str]]:
+    """Failures count per client and address together, and per client (config/ratelimit.py)."""
+    client_id = oauth.token_request_client_id(request)
+    return [
+        ("token_failures", bucket_key(client_id, client_ip(request))),
+        ("token_client_failures", bucket_key(client_id)),
+    ]
+
+
 @csrf_exempt
 @require_POST
 @rate_limited("token")
+@failures_throttled(_token_failure_buckets, failed=oauth.token_response_failed)
 def token(request: HttpRequest) -> HttpResponse:
     """Token endpoint (RFC 6749 §3.2; form-encoded; public clients send client_id)."""
     return oauth.token_response(request)
@@ -223,6 +233,10 @@ def introspect(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 @rate_limited("register")
+@failures_throttled(
+    lambda request: [("register_failures", client_ip(request))],
+    failed=lambda response: response.status_code == 400,
+)
 def register(request: HttpRequest) -> JsonResponse:
     """Dynamic Client Registration (RFC 7591 §3): JSON in, 201 with the client (and its secret,
     shown this once) or a §3.2.2 error."""
