@@ -6,11 +6,16 @@ every shared cache (Redis and the database cache)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
-from config.ratelimit import limit_parse
+from config.ratelimit import Limit, limit_parse, rate_limit_hit
 from consent.models import OAuthClient
 from tests.consent.helpers import basic_auth, confidential_client, refresh, tokens_for
 from tests.factories import PASSWORD, OAuthClientFactory, UserFactory
@@ -145,3 +150,72 @@ def test_the_defaults_fit_a_hosted_client(settings):
     assert limits["token"].requests / limits["token"].window >= 50
     assert limits["token_failures"].requests <= 30
     assert limits["register"].requests / limits["register"].window * 3600 >= 600
+
+
+DB_CACHE_TABLE = "ratelimit_test_cache"
+
+
+@pytest.fixture
+def database_cache(settings, transactional_db):
+    """The default cache is Django's database cache on the test PostgreSQL (what `make run`
+    uses without Redis)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": DB_CACHE_TABLE,
+            "OPTIONS": {"MAX_ENTRIES": 100000},
+        }
+    }
+    call_command("createcachetable", verbosity=0)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {DB_CACHE_TABLE}")
+
+
+def test_the_database_cache_counts_concurrent_hits_exactly(database_cache):
+    """Django's DatabaseCache.incr is read-then-write; without the row lock concurrent workers
+    lose increments and let more requests through than the limit."""
+    threads, hits = 8, 25
+    limit = Limit(requests=10_000, window=3600)
+    now = time.time()
+    barrier = threading.Barrier(threads)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            for _ in range(hits):
+                verdict = rate_limit_hit(scope="race", key="k", limit=limit, now=now)
+                assert verdict.allowed
+            counts.append(1)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert not errors, errors
+    verdict = rate_limit_hit(scope="race", key="k", limit=limit, now=now)
+    # The next hit is number threads * hits + 1: no increment was lost.
+    assert verdict.allowed
+    window_start = int(now // limit.window) * limit.window
+    assert cache.get(f"ratelimit:race:k:{window_start}") == threads * hits + 1
+
+
+def test_login_limits_work_on_the_database_cache(database_cache, rate_limits):
+    rate_limits(login=f"{LIMIT}/3600")
+    user = UserFactory()
+    browser = Client()
+    for _ in range(LIMIT):
+        assert (
+            browser.post("/accounts/login/", {"username": user.email, "password": "x"}).status_code
+            == 200
+        )
+    assert (
+        browser.post("/admin/login/", {"username": user.email, "password": "x"}).status_code == 429
+    )
