@@ -215,6 +215,12 @@ OAUTH_PENDING_TOKEN_MAX_AGE = env.int("OAUTH_PENDING_TOKEN_MAX_AGE", default=24 
 OAUTH_TOKEN_LIST_CACHE_BYTES = env.int("OAUTH_TOKEN_LIST_CACHE_BYTES", default=32 * 1024 * 1024)
 # Client ID Metadata Documents: loopback/private fetches are refused unless allowed (tests only).
 CIMD_ALLOW_PRIVATE_ADDRESSES = env.bool("CIMD_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Those fetches happen before login: an overall deadline (seconds, DNS included) and how many
+# may be in flight at once, server-wide and per caller IP (consent/cimd.py). Keep the
+# server-wide number below the web workers' count, so that fetches never hold them all.
+CIMD_FETCH_DEADLINE = env.float("CIMD_FETCH_DEADLINE", default=2.0)
+CIMD_FETCHES_IN_FLIGHT = env.int("CIMD_FETCHES_IN_FLIGHT", default=1)
+CIMD_FETCHES_IN_FLIGHT_PER_IP = env.int("CIMD_FETCHES_IN_FLIGHT_PER_IP", default=1)
 # Extra CA bundle (PEM path) trusted when fetching those documents; empty = the usual CAs.
 CIMD_CA_BUNDLE = env.str("CIMD_CA_BUNDLE", default="") or None
 

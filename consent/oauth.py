@@ -41,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import selectors
-from consent.cimd import is_metadata_document_url
+from consent.cimd import MetadataFetchBusy, is_metadata_document_url
 from consent.forms import ClientMetadataError
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
 from consent.redirects import redirect_uri_matches
@@ -530,6 +530,7 @@ class AuthorizationRequestError(Exception):
         redirect_uri: str | None,
         state: str | None,
         client: OAuthClient | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(description)
         self.error = error
@@ -537,6 +538,7 @@ class AuthorizationRequestError(Exception):
         self.redirect_uri = redirect_uri
         self.state = state
         self.client = client
+        self.retry_after = retry_after
 
     def redirect_url(self) -> str:
         assert self.redirect_uri is not None
@@ -593,16 +595,25 @@ def authorization_response_url(redirect_uri: str, params: list[tuple[str, str]])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def authorization_request_validate(params: QueryDict) -> AuthorizationRequest:
+def authorization_request_validate(params: QueryDict, *, requester: str) -> AuthorizationRequest:
     """Validate an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2.1).
 
-    A client_id that is an https URL is first resolved as a Client ID Metadata Document.
+    A client_id that is an https URL is first resolved as a Client ID Metadata Document, within
+    the fetch bounds of consent.cimd (`requester`: the caller's address).
     """
     state = params.get("state")
     client_id = params.get("client_id")
     if is_metadata_document_url(client_id) and len(params.getlist("client_id")) == 1:
         try:
-            metadata_document_client_resolve(client_id=client_id)
+            metadata_document_client_resolve(client_id=client_id, requester=requester)
+        except MetadataFetchBusy as error:
+            raise AuthorizationRequestError(
+                "temporarily_unavailable",
+                f"The client metadata document cannot be fetched now: {error}",
+                redirect_uri=None,
+                state=state,
+                retry_after=error.retry_after,
+            ) from None
         except ClientMetadataError as error:
             raise AuthorizationRequestError(
                 "invalid_client",

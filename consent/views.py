@@ -69,7 +69,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _consent_decide(request)
     try:
-        authorization = oauth.authorization_request_validate(request.GET)
+        authorization = oauth.authorization_request_validate(
+            request.GET, requester=client_ip(request)
+        )
     except oauth.AuthorizationRequestError as error:
         return _authorization_error(request, error)
     if not request.user.is_authenticated:
@@ -82,6 +84,11 @@ def _authorization_error(request: HttpRequest, error: oauth.AuthorizationRequest
     §4.1.2.1). A client nobody here vouches for gets the page with a link to its redirect
     host, not an automatic redirect (RFC 9700 §4.11.2); other errors redirect, but only once
     the user has logged in."""
+    if error.retry_after is not None:
+        # Too many metadata document fetches in flight: 503 (RFC 9110 §15.6.4), try again.
+        response = _error_page(request, error.description, status=503)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     if error.redirect_uri is None:
         return _error_page(request, error.description, status=400)
     if not selectors.error_redirect_allowed(
@@ -123,7 +130,7 @@ def _consent_decide(request: HttpRequest) -> HttpResponse:
         )
         return _error_page(request, message, status=400)
     try:
-        authorization = oauth.authorization_request_validate(params)
+        authorization = oauth.authorization_request_validate(params, requester=client_ip(request))
     except oauth.AuthorizationRequestError as error:
         return _authorization_error(request, error)
     decision = request.POST.get("decision")
