@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Role, RoleCap
+from accounts.text import text_validate
 from apikit.errors import ApiError, validation_error
 from consent.redirects import redirect_uri_matches
 from tokens.authentication import Principal
@@ -44,13 +45,7 @@ def oauth_scope_validate(scope: object) -> list[str]:
 
 
 def _text_validate(field: str, value: object, *, max_length: int, required: bool) -> str:
-    if not isinstance(value, str):
-        raise validation_error(f"{field} must be a string")
-    if required and not value.strip():
-        raise validation_error(f"{field} must not be empty")
-    if len(value) > max_length:
-        raise validation_error(f"{field} must be at most {max_length} characters")
-    return value
+    return text_validate(field, value, max_length=max_length, required=required)
 
 
 @transaction.atomic
