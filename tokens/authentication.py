@@ -2,10 +2,10 @@
 request, so each credential kind is one indexed query on its SHA-256 digest, with no cache: a
 deactivated, deleted or expired token fails on the very next request.
 
-On PostgreSQL an OAuth access token is resolved by one hand-written statement (`_OAUTH_SQL`):
-access token + OAuth token + user + the client's id + the user's profile counts, only the
-columns used. Building the equivalent ORM query cost more CPU than everything else in a
-`GET /api/me` (docs/benchmarks.md); other databases take the ORM path with the same rules.
+An OAuth access token is resolved by one hand-written statement (`_OAUTH_SQL`): access token +
+OAuth token + user + the client's id + the user's profile counts, only the columns used.
+Building the equivalent ORM query cost more CPU than everything else in a `GET /api/me`
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from datetime import timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Application, Membership, User
 from accounts.roles import RoleCap
-from config.prepared import columns, fetch_one, instance, json_value
 from consent.models import OAuthClient
 from tokens.models import (
     AccessToken,
@@ -31,6 +29,7 @@ from tokens.models import (
     TokenStatus,
 )
 from tokens.secrets import SecretKind, secret_digest
+from tokens.sql import columns, fetch_one, instance, json_value
 
 PrincipalKind = Literal["session", "oauth", "user_api", "application_api"]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -101,11 +100,7 @@ def active_api_token(raw: str, *, now=None) -> ApiToken | None:
     ):
         return None
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        token = _api_token_by_digest(secret_digest(raw))
-    else:
-        lookup = ApiToken.objects.select_related("user").filter(digest=secret_digest(raw))
-        token = next(iter(lookup.order_by()[:1]), None)  # unique digest: no ORDER BY needed
+    token = _api_token_by_digest(secret_digest(raw))
     if (
         token is None
         or token.status != TokenStatus.ACTIVE
@@ -124,7 +119,7 @@ _API_TOKEN_SQL = (
 
 def _api_token_by_digest(digest: str) -> ApiToken | None:
     """The API token with its user (None for an application's token): what the ORM lookup
-    loads, in one prepared statement (PostgreSQL)."""
+    loads, in one prepared statement."""
     row = fetch_one(_API_TOKEN_SQL, [digest])
     if row is None:
         return None
@@ -154,7 +149,7 @@ _OAUTH_SQL = (
 
 
 def _oauth_principal(raw: str, *, now, resource: str) -> Principal | None:
-    """`active_access_token`'s rules and the Principal in one statement (PostgreSQL)."""
+    """`active_access_token`'s rules and the Principal in one statement."""
     row = fetch_one(_OAUTH_SQL, [now - LAST_USED_RESOLUTION, secret_digest(raw), now, now])
     if row is None:
         return None
@@ -179,22 +174,8 @@ def principal_from_bearer(raw: str, *, resource: str | None = None) -> Principal
     """Resolve a bearer credential. OAuth access tokens must be bound to `resource` (RFC 8707);
     it defaults to this server's API (`PUBLIC_URL/api`)."""
     now = timezone.now()
-    if raw.startswith(SecretKind.ACCESS_TOKEN.value) and connection.vendor == "postgresql":
+    if raw.startswith(SecretKind.ACCESS_TOKEN.value):
         return _oauth_principal(raw, now=now, resource=resource or settings.API_RESOURCE_URL)
-    access = active_access_token(raw, now=now)
-    if access is not None:
-        if (resource or settings.API_RESOURCE_URL) not in access.resource:
-            return None
-        grant = access.oauth_token
-        _touch(OAuthToken, grant.pk, grant.last_used, now)
-        return Principal(
-            kind="oauth",
-            user=grant.user,
-            scope=frozenset(access.scope),
-            cap=RoleCap(grant.default_role, grant.org_roles),
-            token_id=grant.pk,
-            client_id=grant.client.client_id,
-        )
     api_token = active_api_token(raw, now=now)
     if api_token is None:
         return None

@@ -21,9 +21,9 @@ from apikit.lists import (
     queryset_page_ids,
     rows_in_order,
 )
-from config.prepared import columns, fetch_one, instance, is_postgresql, partial_instance
 from consent.models import OAuthClient
 from tokens.models import ApiToken, OAuthToken, OAuthTokenListVersion
+from tokens.sql import columns, fetch_one, instance, partial_instance
 
 OAUTH_TOKEN_LIST = ListSpec(
     sort_fields={
@@ -166,10 +166,8 @@ _LIST_VERSION_SQL = f"SELECT version FROM {OAuthTokenListVersion._meta.db_table}
 
 
 def oauth_token_list_version(*, user: User) -> int | None:
-    """The current version of the user's OAuth token list (tokens.list_cache); None when there
-    is none to trust: on other databases than PostgreSQL, or before any change was recorded."""
-    if not is_postgresql():
-        return None
+    """The current version of the user's OAuth token list (tokens.list_cache); None before any
+    change was recorded."""
     row = fetch_one(_LIST_VERSION_SQL, [user.pk])
     return None if row is None else row[0]
 

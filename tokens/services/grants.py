@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.prepared import fetch_all, fetch_one, is_postgresql, save_new
 from tokens.models import (
     AccessToken,
     AuthorizationCode,
@@ -31,6 +30,7 @@ from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import oauth_token_delete
+from tokens.sql import fetch_all, fetch_one, save_new
 
 # OAuth 2.1 §4.1.2: a maximum authorization code lifetime of 10 minutes.
 MAX_CODE_LIFETIME = 600
@@ -160,10 +160,7 @@ def _code_redeem(
 
 def _code_claim(code_id: int, now: datetime) -> bool:
     """Mark an unused, unexpired code used; False if it was not (used, expired or gone)."""
-    if is_postgresql():
-        return bool(fetch_all(_CLAIM_SQL, [now, code_id, now]))
-    unused = AuthorizationCode.objects.filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
-    return bool(unused.update(used_at=now))
+    return bool(fetch_all(_CLAIM_SQL, [now, code_id, now]))
 
 
 _CLAIM_SQL = (
@@ -178,10 +175,7 @@ def _grant_authorize(oauth_token_id: str, now: datetime) -> None:
         "status": TokenStatus.ACTIVE,
         "last_updated": now,
     }
-    if is_postgresql():
-        fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
-    else:
-        OAuthToken.objects.filter(pk=oauth_token_id).update(**values)
+    fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
 
 
 _AUTHORIZE_SQL = (
@@ -252,10 +246,7 @@ def _refresh_rotate(
 def _refresh_state(refresh_id: int) -> str | None:
     """'unused', 'used' (already rotated) or None (gone). Read under the grant's lock, which
     every rotation of the family holds, so it cannot change before the spend."""
-    if is_postgresql():
-        row = fetch_one(_REFRESH_STATE_SQL, [refresh_id])
-    else:
-        row = RefreshToken.objects.filter(pk=refresh_id).values_list("used_at").first()
+    row = fetch_one(_REFRESH_STATE_SQL, [refresh_id])
     if row is None:
         return None
     return "unused" if row[0] is None else "used"
@@ -265,11 +256,7 @@ _REFRESH_STATE_SQL = f"SELECT used_at FROM {RefreshToken._meta.db_table} WHERE i
 
 
 def _refresh_spend(refresh_id: int, now: datetime) -> bool:
-    if is_postgresql():
-        return bool(fetch_all(_REFRESH_SPEND_SQL, [now, refresh_id]))
-    return bool(
-        RefreshToken.objects.filter(pk=refresh_id, used_at__isnull=True).update(used_at=now)
-    )
+    return bool(fetch_all(_REFRESH_SPEND_SQL, [now, refresh_id]))
 
 
 _REFRESH_SPEND_SQL = (
@@ -310,26 +297,12 @@ def refresh_token_revoke(*, refresh_token: RefreshToken) -> None:
     oauth_token_delete(token=grant, reason="refresh token revoked by the client")
 
 
-# The locked OAuth token with only the user and client fields the grants read: every client
-# column (a logo can be a 32 KiB data: URI) made this the costliest statement of an exchange.
-_LOCK_FIELDS = [f.name for f in OAuthToken._meta.concrete_fields] + [
-    "user__is_active",
-    "client__client_id",
-]
-
-
 def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
-    if is_postgresql():
-        rows = fetch_all(_LOCK_SQL, [oauth_token_id])
-        return grant_from_row(rows[0]) if rows else None
-    locked = (
-        OAuthToken.objects.select_for_update(of=("self",))
-        .select_related("user", "client")
-        .only(*_LOCK_FIELDS)
-        .filter(pk=oauth_token_id)
-        .order_by()[:1]
-    )
-    return next(iter(locked), None)
+    """The OAuth token row locked, with only the user and client fields the grants read: every
+    client column (a logo can be a 32 KiB data: URI) made this the costliest statement of an
+    exchange."""
+    rows = fetch_all(_LOCK_SQL, [oauth_token_id])
+    return grant_from_row(rows[0]) if rows else None
 
 
 _LOCK_SQL = (

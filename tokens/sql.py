@@ -1,10 +1,11 @@
-"""Hand-written SQL for the hot paths on PostgreSQL, run as server-side prepared statements.
+"""Hand-written SQL for the hot paths, run as server-side prepared statements on PostgreSQL (the
+only database, docs/decisions/027-postgresql-only.md).
 
 On this kind of machine compiling one ORM query costs 0.5-0.9 ms of CPU, several times the
 round trip it describes, and the token endpoint and the bearer check run a handful of fixed
 statements on every call (docs/benchmarks.md). Their SQL is therefore written once, from the
 models' own table and column names, and prepared once per connection: PostgreSQL plans it
-once too. Callers keep an ORM path for other databases (SQLite under `make run`).
+once too. Each statement is its rule's only copy, beside the models of the app that owns it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,6 @@ from django.db.models import JSONField, Model
 M = TypeVar("M", bound=Model)
 
 _NEVER_AUTOMATICALLY = 2**31 - 1
-
-
-def is_postgresql() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def columns(alias: str, model: type[Model]) -> str:
@@ -117,10 +114,7 @@ _INSERTS: dict[type[Model], tuple[str, list, list]] = {}
 
 def save_new(obj: Model) -> None:
     """INSERT `obj` as `obj.save(force_insert=True)` would (the models saved this way have no
-    signal receivers), as a prepared statement on PostgreSQL; elsewhere through the ORM."""
-    if not is_postgresql():
-        obj.save(force_insert=True)
-        return
+    signal receivers), as a prepared statement."""
     model = type(obj)
     if model not in _INSERTS:
         meta = model._meta
