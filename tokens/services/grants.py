@@ -119,7 +119,7 @@ def _code_redeem(
     *, code: AuthorizationCode, resource: list[str] | None, include_refresh_token: bool, now
 ) -> IssuedTokens | str:
     # Errors are returned, not raised, so that a replay's revocation commits.
-    grant = _grant_lock(code.oauth_token_id)
+    grant = _grant_lock(code.oauth_token_id, now)
     if grant is None:
         return INVALID_CODE
     if not _code_claim(code.pk, now):
@@ -128,9 +128,7 @@ def _code_redeem(
         ).exists():
             oauth_token_delete(token=grant, reason="authorization code replayed")
         return INVALID_CODE
-    if (grant.expiration_date is not None and grant.expiration_date <= now) or (
-        not grant.user.is_active
-    ):
+    if not grant.redeemable:  # tokens.selectors.GRANT_ALIVE, read under the lock
         return UNUSABLE_GRANT
     grant.authorization_status = AuthorizationStatus.AUTHORIZED
     grant.status = TokenStatus.ACTIVE
@@ -196,7 +194,8 @@ def refresh_token_rotate(
     Presenting an already-rotated refresh token deletes the whole OAuth token, so a stolen
     token dies with its family (RFC 9700 §4.14.2). `scope` may only narrow the grant's scope
     (RFC 6749 §6); the new refresh token keeps the original scope. Fails when the OAuth token
-    is inactive, deleted, expired or its user deactivated.
+    is not usable (tokens.selectors.GRANT_USABLE: inactive, deleted, pending, expired, its user
+    deactivated or its client suspended).
     """
     return _issued_or_raise(
         _refresh_rotate(
@@ -209,7 +208,7 @@ def refresh_token_rotate(
 def _refresh_rotate(
     *, refresh_token: RefreshToken, scope: list[str] | None, resource: list[str] | None, now
 ) -> IssuedTokens | str:
-    grant = _grant_lock(refresh_token.oauth_token_id)
+    grant = _grant_lock(refresh_token.oauth_token_id, now)
     if grant is None:
         return INVALID_REFRESH
     state = _refresh_state(refresh_token.pk)
@@ -218,7 +217,7 @@ def _refresh_rotate(
     if state == "used":
         oauth_token_delete(token=grant, reason="rotated refresh token reused")
         return INVALID_REFRESH
-    if not _grant_usable(grant, now):
+    if not grant.usable:  # tokens.selectors.GRANT_USABLE, read under the lock
         return UNUSABLE_GRANT
     if not _refresh_spend(refresh_token.pk, now):
         return INVALID_REFRESH
@@ -283,7 +282,7 @@ def access_token_revoke(*, access_token: AccessToken) -> None:
 def refresh_token_revoke(*, refresh_token: RefreshToken) -> None:
     """Revoking a refresh token revokes its grant: the OAuth token with every access and
     refresh token of it (RFC 7009 §2.1)."""
-    grant = _grant_lock(refresh_token.oauth_token_id)
+    grant = _grant_lock(refresh_token.oauth_token_id, timezone.now())
     if grant is None:
         return
     token_event_record(
@@ -297,27 +296,18 @@ def refresh_token_revoke(*, refresh_token: RefreshToken) -> None:
     oauth_token_delete(token=grant, reason="refresh token revoked by the client")
 
 
-def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
-    """The OAuth token row locked, with only the user and client fields the grants read: every
-    client column (a logo can be a 32 KiB data: URI) made this the costliest statement of an
-    exchange."""
-    rows = fetch_all(_LOCK_SQL, [oauth_token_id])
+def _grant_lock(oauth_token_id: str, now: datetime) -> OAuthToken | None:
+    """The OAuth token row locked, with only the user and client fields the grants read (every
+    client column, a logo can be a 32 KiB data: URI, made this the costliest statement of an
+    exchange) and the usability verdicts at `now` (tokens.selectors.GRANT_COLUMNS)."""
+    rows = fetch_all(_LOCK_SQL, {"id": oauth_token_id, "now": now})
     return grant_from_row(rows[0]) if rows else None
 
 
 _LOCK_SQL = (
     f"SELECT {GRANT_COLUMNS} FROM {OAuthToken._meta.db_table} o{GRANT_JOINS}"
-    " WHERE o.id = %s FOR UPDATE OF o"
+    " WHERE o.id = %(id)s FOR UPDATE OF o"
 )
-
-
-def _grant_usable(grant: OAuthToken, now) -> bool:
-    return (
-        grant.status == TokenStatus.ACTIVE
-        and grant.authorization_status == AuthorizationStatus.AUTHORIZED
-        and (grant.expiration_date is None or grant.expiration_date > now)
-        and grant.user.is_active
-    )
 
 
 def _tokens_issue(
