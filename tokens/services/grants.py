@@ -24,7 +24,6 @@ from tokens.models import (
     OAuthToken,
     RefreshToken,
     TokenEventKind,
-    TokenStatus,
 )
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
