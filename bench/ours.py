@@ -45,11 +45,11 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from listnames import list_token_name  # noqa: E402  (bench/, this script's directory)
 
 from accounts.models import Membership, Organization, User  # noqa: E402
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient  # noqa: E402
 from tokens.authentication import session_principal  # noqa: E402
-from tokens.list_cache import oauth_token_pages  # noqa: E402
 from tokens.models import (  # noqa: E402
     AccessToken,
     AuthorizationCode,
@@ -266,9 +266,6 @@ def refresh(n: int, out: str) -> None:
     print(json.dumps({"refresh_tokens": n}))
 
 
-LIST_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
-
-
 def list_tokens(n: int) -> None:
     """The W5 user's tokens: names like "echo client 04217", so a glob matches a slice."""
     user, client = _user(LIST_EMAIL), _client()
@@ -278,7 +275,7 @@ def list_tokens(n: int) -> None:
         _grant(
             user,
             client,
-            name=f"{LIST_WORDS[i % len(LIST_WORDS)]} client {i:05d}",
+            name=list_token_name(i),
             creation_date=start + timedelta(seconds=i * 7),
             last_used=start + timedelta(seconds=(i * 7919) % 2_000_000),
         )
@@ -383,7 +380,9 @@ def pending(n: int) -> None:
 def _clone(model, pk, n: int, overrides: dict[str, str | None]) -> None:
     table = model._meta.db_table
     columns = [
-        f.column for f in model._meta.concrete_fields if overrides.get(f.column, "") is not None
+        f.column
+        for f in model._meta.concrete_fields
+        if not f.generated and overrides.get(f.column, "") is not None
     ]
     exprs = [overrides.get(c) or f't."{c}"' for c in columns]
     column_list = ", ".join(f'"{c}"' for c in columns)
@@ -396,78 +395,78 @@ def _clone(model, pk, n: int, overrides: dict[str, str | None]) -> None:
         cursor.execute(sql, [n, pk])
 
 
-def queries() -> None:
-    """Query counts of W1, W5 and W6, through the test client against the bench database."""
-    out: dict[str, object] = {}
-    raw_file = Path(os.environ["BENCH_WORK"]) / "ours_queries_access.txt"
-    access(1, str(raw_file))
-    raw = raw_file.read_text().split()[0]
-    browser = Client()
+def _measured(request) -> dict[str, object]:
+    """Status, query count and statements of one request (`request()` makes it)."""
     with CaptureQueriesContext(connection) as ctx:
-        response = browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    # The first call writes lastUsed (once a minute per token); the steady state is the second.
-    with CaptureQueriesContext(connection) as ctx:
-        response = browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    out["w1"] = {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
+        response = request()
+    return {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
 
-    api_raw = list_api_token()
+
+def _bearer_queries(path: str, raw: str, query: dict | None = None) -> dict[str, object]:
+    """The second of two identical requests: the first records the token's lastUsed (once a
+    minute per token), the second is the steady state."""
     browser = Client()
-    w5_query = {"sortField": "name", "filterField": "name", "filter": "echo*"}
-    browser.get("/api/me/oauth-tokens", w5_query, HTTP_AUTHORIZATION=f"Bearer {api_raw}")
-    # W5 built (the page cache emptied first), then the same page again, from the cache.
-    oauth_token_pages.clear()
-    for key in ("w5", "w5_cached"):
-        with CaptureQueriesContext(connection) as ctx:
-            response = browser.get(
-                "/api/me/oauth-tokens", w5_query, HTTP_AUTHORIZATION=f"Bearer {api_raw}"
-            )
-        out[key] = {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
+    browser.get(path, query or {}, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return _measured(lambda: browser.get(path, query or {}, HTTP_AUTHORIZATION=f"Bearer {raw}"))
 
+
+def _token_endpoint_queries() -> dict[str, dict[str, object]]:
+    """W2 and W3: the second of two exchanges (the first warms the prepared statements)."""
     work = Path(os.environ["BENCH_WORK"])
     codes(2, str(work / "ours_queries_codes.txt"))
     refresh(2, str(work / "ours_queries_refresh.txt"))
+    code_lines = (work / "ours_queries_codes.txt").read_text().splitlines()
+    exchange = {"grant_type": "authorization_code", "redirect_uri": REDIRECT_URI}
     grants = {
         "w2": [
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "code_verifier": verifier,
-                "redirect_uri": REDIRECT_URI,
-                "client_id": CLIENT_ID,
-            }
-            for code, verifier in (
-                line.split() for line in (work / "ours_queries_codes.txt").read_text().splitlines()
-            )
+            {**exchange, "code": code, "code_verifier": verifier, "client_id": CLIENT_ID}
+            for code, verifier in (line.split() for line in code_lines)
         ],
         "w3": [
             {"grant_type": "refresh_token", "refresh_token": raw, "client_id": CLIENT_ID}
             for raw in (work / "ours_queries_refresh.txt").read_text().split()
         ],
     }
+    out = {}
     for key, bodies in grants.items():
         browser = Client()
         browser.post("/oauth/token", bodies[0])
-        with CaptureQueriesContext(connection) as ctx:
-            response = browser.post("/oauth/token", bodies[1])
-        out[key] = {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
+        out[key] = _measured(
+            lambda browser=browser, body=bodies[1]: browser.post("/oauth/token", body)
+        )
+    return out
 
-    client = _client()
-    verifier = secrets.token_urlsafe(48)
+
+def _consent_page_queries() -> dict[str, dict[str, object]]:
+    """W6: the consent page for users in 1, 10 and 100 organizations."""
     params = {
         "response_type": "code",
-        "client_id": client.client_id,
+        "client_id": _client().client_id,
         "redirect_uri": REDIRECT_URI,
         "scope": " ".join(SCOPE),
         "state": "bench",
-        "code_challenge": _challenge(verifier),
+        "code_challenge": _challenge(secrets.token_urlsafe(48)),
         "code_challenge_method": "S256",
     }
+    out = {}
     for n in ORG_FANOUT:
         browser = Client()
         browser.force_login(User.objects.get(email=_fanout_email(n)))
-        with CaptureQueriesContext(connection) as ctx:
-            response = browser.get("/oauth/authorize", params)
-        out[f"w6_{n}"] = {"status": response.status_code, "queries": len(ctx), "sql": _sql(ctx)}
+        out[f"w6_{n}"] = _measured(lambda browser=browser: browser.get("/oauth/authorize", params))
+    return out
+
+
+def queries() -> None:
+    """Query counts of W1, W2, W3, W5 and W6, through the test client on the bench database."""
+    raw_file = Path(os.environ["BENCH_WORK"]) / "ours_queries_access.txt"
+    access(1, str(raw_file))
+    w5_query = {"sortField": "name", "filterField": "name", "filter": "echo*"}
+    out = {
+        "w1": _bearer_queries("/api/me", raw_file.read_text().split()[0]),
+        "w5": _bearer_queries("/api/me/oauth-tokens", list_api_token(), w5_query),
+        **_token_endpoint_queries(),
+        **_consent_page_queries(),
+    }
     print(json.dumps(out))
 
 
@@ -475,68 +474,73 @@ def _sql(ctx: CaptureQueriesContext) -> list[str]:
     return [q["sql"][:300] for q in ctx.captured_queries]
 
 
-def purge() -> None:
-    """Run the purge service once; meanwhile a second connection samples pg_stat_activity every
-    2 ms for the purge connection's open transaction, so the longest time it held its locks is
-    measured from the server side, whatever the service's batching looks like."""
-    import psycopg
+class LongestTransaction:
+    """Samples pg_stat_activity every 2 ms on a connection of its own for the longest open
+    transaction of the bench database's other backends (the purge may run its batches on
+    several connections: tokens.services.purge.PURGE_WORKERS), measured from the server side
+    whatever the service's batching looks like."""
 
-    from tokens.services.purge import token_purge_pending
+    def __init__(self) -> None:
+        import psycopg
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    before = OAuthToken.objects.pending().count()
-    authorized_before = OAuthToken.objects.authorized().count()
-    db = settings.DATABASES["default"]
-    monitor = psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        dbname=db["NAME"],
-        autocommit=True,
-    )
-    longest = [0.0]
-    samples = [0]
-    stop = threading.Event()
+        db = settings.DATABASES["default"]
+        self.monitor = psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            dbname=db["NAME"],
+            autocommit=True,
+        )
+        self.longest = 0.0
+        self.samples = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
 
-    def watch() -> None:
-        while not stop.is_set():
-            # Every backend of the bench database but this one: the purge may run its batches
-            # on several connections (tokens.services.purge.PURGE_WORKERS).
-            row = monitor.execute(
+    def watch(self) -> None:
+        while not self.stop.is_set():
+            row = self.monitor.execute(
                 "SELECT max(extract(epoch FROM clock_timestamp() - xact_start))"
-                " FROM pg_stat_activity WHERE (pid = %s OR datname = current_database())"
-                " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL",
-                [pid],
+                " FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
             ).fetchone()
-            samples[0] += 1
+            self.samples += 1
             if row and row[0] is not None:
-                longest[0] = max(longest[0], float(row[0]))
+                self.longest = max(self.longest, float(row[0]))
             time.sleep(0.002)
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    started = time.perf_counter()
-    result = token_purge_pending(now=timezone.now())
-    elapsed = time.perf_counter() - started
-    stop.set()
-    watcher.join()
-    monitor.close()
+    def __enter__(self) -> LongestTransaction:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.monitor.close()
+
+
+def purge() -> None:
+    """Run the purge service once, timed, with its longest transaction (LongestTransaction)."""
+    from tokens.services.purge import token_purge_pending
+
+    before = OAuthToken.objects.pending().count()
+    authorized_before = OAuthToken.objects.authorized().count()
+    with LongestTransaction() as watch:
+        started = time.perf_counter()
+        result = token_purge_pending(now=timezone.now())
+        elapsed = time.perf_counter() - started
+    summary = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else str(result)
     print(
         json.dumps(
             {
                 "seconds": round(elapsed, 3),
-                "longest_transaction_s": round(longest[0], 3),
-                "samples": samples[0],
+                "longest_transaction_s": round(watch.longest, 3),
+                "samples": watch.samples,
                 "pending_before": before,
                 "pending_after": OAuthToken.objects.pending().count(),
                 "authorized_before": authorized_before,
                 "authorized_after": OAuthToken.objects.authorized().count(),
                 "codes_after": AuthorizationCode.objects.count(),
-                "result": dataclasses.asdict(result)
-                if dataclasses.is_dataclass(result)
-                else str(result),
+                "result": summary,
             }
         )
     )

@@ -36,6 +36,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from listnames import NameIndex, varied_queries
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORK = BENCH / "work"
@@ -54,7 +56,6 @@ REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "8"))
 CONCURRENCY = 8
 # A round counts when no worker holds more of the connections than this (5 of 8 on 2 workers).
 MAX_CONNECTIONS_PER_WORKER = CONCURRENCY - 3
-UNCACHED = "ours_nocache"
 # A round whose connections landed unevenly on the workers is run again, at most this often.
 MAX_ATTEMPTS = 4
 WRK_THREADS = 2
@@ -228,7 +229,6 @@ def make_servers() -> dict[str, Server]:
     ours_port = free_port(8101)
     dot_port = free_port(ours_port + 1)
     floor_port = free_port(dot_port + 1)
-    uncached_port = free_port(floor_port + 1)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BENCH_"))}
     base_env["BENCH_WORK"] = str(WORK)
     ours_env = {
@@ -259,16 +259,6 @@ def make_servers() -> dict[str, Server]:
         "dot": Server("dot", dot_port, PEER_PY, PEER_DIR, "dotpeer.wsgi:application", peer_env),
         "floor": Server(
             "floor", floor_port, OUR_PY, FLOOR_DIR, "floor.wsgi:application", floor_env
-        ),
-        # W5's comparison: our server with the token list's page cache off (tokens.list_cache),
-        # so every request builds its page.
-        UNCACHED: Server(
-            UNCACHED,
-            uncached_port,
-            OUR_PY,
-            ROOT,
-            "config.wsgi:application",
-            {**ours_env, "OAUTH_TOKEN_LIST_CACHE_BYTES": "0"},
         ),
     }
 
@@ -382,6 +372,8 @@ class Workload:
     runs: dict[str, list[dict]] = field(default_factory=dict)
     note: str = ""
     skipped: dict[str, str] = field(default_factory=dict)
+    # The first requests each server answered for this workload (its warm-up run).
+    warmups: dict[str, dict] = field(default_factory=dict)
 
 
 def run_workload(wl: Workload, args: argparse.Namespace) -> None:
@@ -402,7 +394,9 @@ def run_workload(wl: Workload, args: argparse.Namespace) -> None:
     for target in live:
         reqs = target.build(int(2000 if target.single_use else 1000))
         path = write_requests(f"{wl.key}-{target.server.name}-warmup", [r for r, _ in reqs])
-        rates[target.server.name] = wrk(target.server, path, args.warmup)["rps"]
+        warmup = wrk(target.server, path, args.warmup)
+        rates[target.server.name] = warmup["rps"]
+        wl.warmups[target.server.name] = warmup
     for rnd in range(args.rounds):
         order = live[rnd % len(live) :] + live[: rnd % len(live)]
         for target in order:
@@ -425,7 +419,7 @@ def run_workload(wl: Workload, args: argparse.Namespace) -> None:
                 result["flag"] = "connections unbalanced on every attempt"
             result["loadavg_1m"] = os.getloadavg()[0]
             if target.single_use and result["wrapped"]:
-                result["flag"] = "ran out of single-use credentials"
+                result["flag"] = "ran out of single-use requests: some were sent twice"
             rates[name] = max(rates[name], result["rps"])
             wl.runs.setdefault(name, []).append(result)
             log(
@@ -446,84 +440,97 @@ def lines_of(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line]
 
 
-def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> list[Workload]:
-    ours, dot, floor, uncached = s["ours"], s["dot"], s["floor"], s[UNCACHED]
-    counter = {"n": 0}
+class Requests:
+    """Pre-rendered requests for wrk, and the single-use credentials they carry (minted by each
+    server's own seeding script, one file per batch)."""
 
-    def mint(server: Server, kind: str, n: int) -> list[str]:
-        counter["n"] += 1
-        out = WORK / f"{server.name}-{kind}-{counter['n']}.txt"
+    def __init__(self) -> None:
+        self.batches = 0
+        self.access_pool: dict[str, list[str]] = {}
+
+    def mint(self, server: Server, kind: str, n: int) -> list[str]:
+        self.batches += 1
+        out = WORK / f"{server.name}-{kind}-{self.batches}.txt"
         server.run(kind, str(n), str(out))
         return lines_of(out)
 
-    def bearer_get(server: Server, path: str, token: str) -> tuple[str, tuple]:
-        headers = {"Authorization": f"Bearer {token}"}
+    def access_tokens(self, server: Server) -> list[str]:
+        if server.name not in self.access_pool:
+            self.access_pool[server.name] = self.mint(server, "access", 1000)
+        return self.access_pool[server.name]
+
+    @staticmethod
+    def get(server: Server, path: str, headers: dict[str, str]) -> tuple[str, tuple]:
         return raw_request(server, "GET", path, headers), ("GET", server.url + path, headers)
 
+    def bearer_get(self, server: Server, path: str, token: str) -> tuple[str, tuple]:
+        return self.get(server, path, {"Authorization": f"Bearer {token}"})
+
+    @staticmethod
     def post(
         server: Server, path: str, body: str, headers: dict | None = None
     ) -> tuple[str, tuple]:
         h = {**FORM, **(headers or {})}
         return raw_request(server, "POST", path, h, body), ("POST", server.url + path, h, body)
 
-    access_pool: dict[str, list[str]] = {}
 
-    def access_tokens(server: Server) -> list[str]:
-        if server.name not in access_pool:
-            access_pool[server.name] = mint(server, "access", 1000)
-        return access_pool[server.name]
+def w1_bearer(req: Requests, server: Server):
+    if server.name == "floor":
+        return lambda n: [req.bearer_get(server, "/api/me", "not-checked")]
+    return lambda n: [req.bearer_get(server, "/api/me", t) for t in req.access_tokens(server)]
 
-    def w1(server: Server):
-        if server.name == "floor":
-            return lambda n: [bearer_get(server, "/api/me", "not-checked")]
-        return lambda n: [bearer_get(server, "/api/me", t) for t in access_tokens(server)]
 
-    def w2(server: Server, path: str, client_id: str):
-        def build(n: int):
-            out = []
-            for line in mint(server, "codes", n):
-                code, verifier = line.split()
-                body = form(
-                    grant_type="authorization_code",
-                    code=code,
-                    code_verifier=verifier,
-                    redirect_uri=REDIRECT_URI,
-                    client_id=client_id,
-                )
-                out.append(post(server, path, body))
-            return out
+def w2_code_exchange(req: Requests, server: Server, path: str, client_id: str):
+    def build(n: int):
+        out = []
+        for line in req.mint(server, "codes", n):
+            code, verifier = line.split()
+            body = form(
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=verifier,
+                redirect_uri=REDIRECT_URI,
+                client_id=client_id,
+            )
+            out.append(req.post(server, path, body))
+        return out
 
-        return build
+    return build
 
-    def w3(server: Server, path: str, client_id: str):
-        def build(n: int):
-            return [
-                post(
-                    server,
-                    path,
-                    form(grant_type="refresh_token", refresh_token=t, client_id=client_id),
-                )
-                for t in mint(server, "refresh", n)
-            ]
 
-        return build
+def w3_refresh(req: Requests, server: Server, path: str, client_id: str):
+    def build(n: int):
+        body = {"grant_type": "refresh_token", "client_id": client_id}
+        return [
+            req.post(server, path, form(**body, refresh_token=t))
+            for t in req.mint(server, "refresh", n)
+        ]
 
-    basic = base64.b64encode(
-        f"{ours_base['confidential_client_id']}:{ours_base['confidential_client_secret']}".encode()
-    ).decode()
+    return build
 
-    def w4_ours(n: int):
-        auth = {"Authorization": f"Basic {basic}"}
-        return [post(ours, "/oauth/introspect", form(token=t), auth) for t in access_tokens(ours)]
 
-    def w4_dot(n: int):
-        auth = {"Authorization": f"Bearer {dot_base['introspect_bearer']}"}
-        return [post(dot, "/o/introspect/", form(token=t), auth) for t in access_tokens(dot)]
+def w4_introspection(req: Requests, server: Server, path: str, auth: dict[str, str]):
+    return lambda n: [
+        req.post(server, path, form(token=t), auth) for t in req.access_tokens(server)
+    ]
 
-    def w5(query: dict[str, str], server: Server):
-        path = "/api/me/oauth-tokens?" + urllib.parse.urlencode(query)
-        return lambda n: [bearer_get(server, path, ours_base["list_api_token"])]
 
+def w5_varied_list(req: Requests, server: Server, names: NameIndex, api_token: str):
+    """The i-th batch this server is asked for is the i-th of one seeded sequence, so every
+    server gets the same requests in the same round; no request repeats within a batch."""
+    calls = [0]
+
+    def build(n: int):
+        calls[0] += 1
+        return [
+            req.bearer_get(server, "/api/me/oauth-tokens?" + urllib.parse.urlencode(q), api_token)
+            for q in varied_queries(names, n, seed=calls[0])
+        ]
+
+    return build
+
+
+def w6_consent_page(req: Requests, server: Server, ours_base: dict, orgs: int):
     challenge = base64.urlsafe_b64encode(hashlib.sha256(b"bench-verifier" * 4).digest())
     authorize = "/oauth/authorize?" + urllib.parse.urlencode(
         {
@@ -536,68 +543,69 @@ def build_workloads(s: dict[str, Server], ours_base: dict, dot_base: dict) -> li
             "code_challenge_method": "S256",
         }
     )
+    session = ours_base["sessions"][str(orgs)]
+    cookie = {"Cookie": f"{ours_base['session_cookie_name']}={session}"}
+    return lambda n: [req.get(server, authorize, cookie)]
 
-    def w6(orgs: int):
-        cookie = {
-            "Cookie": f"{ours_base['session_cookie_name']}={ours_base['sessions'][str(orgs)]}"
-        }
-        return lambda n: [
-            (raw_request(ours, "GET", authorize, cookie), ("GET", ours.url + authorize, cookie))
-        ]
 
-    w5_prefix = {
-        "sortField": "name",
-        "sortDirection": "asc",
-        "filterField": "name",
-        "filter": "echo*",
-    }
-    w5_infix = {
-        "sortField": "creationDate",
-        "sortDirection": "desc",
-        "filterField": "name",
-        "filter": "*client 04?2*",
-    }
+def w5_workload(req: Requests, ours: Server, api_token: str, list_tokens: int) -> Workload:
+    return Workload(
+        "W5",
+        "GET /api/me/oauth-tokens, varied filter, sort, direction and page",
+        [Target(ours, w5_varied_list(req, ours, NameIndex(list_tokens), api_token), True)],
+        note=f"{list_tokens} tokens; each request a different filter (prefix or infix of a "
+        "token name), sort field, direction and page, none repeated within a round",
+    )
+
+
+def build_workloads(
+    s: dict[str, Server], ours_base: dict, dot_base: dict, list_tokens: int
+) -> list[Workload]:
+    ours, dot, floor = s["ours"], s["dot"], s["floor"]
+    req = Requests()
+    client, dot_client = ours_base["client_id"], dot_base["client_id"]
+    secret = f"{ours_base['confidential_client_id']}:{ours_base['confidential_client_secret']}"
+    basic = {"Authorization": f"Basic {base64.b64encode(secret.encode()).decode()}"}
+    dot_bearer = {"Authorization": f"Bearer {dot_base['introspect_bearer']}"}
     return [
         Workload(
             "W1",
             "bearer-authenticated GET /api/me",
-            [Target(ours, w1(ours)), Target(dot, w1(dot)), Target(floor, w1(floor))],
+            [Target(x, w1_bearer(req, x)) for x in (ours, dot, floor)],
         ),
         Workload(
             "W2",
             "authorization_code + PKCE exchange",
             [
-                Target(ours, w2(ours, "/oauth/token", ours_base["client_id"]), single_use=True),
-                Target(dot, w2(dot, "/o/token/", dot_base["client_id"]), single_use=True),
+                Target(ours, w2_code_exchange(req, ours, "/oauth/token", client), True),
+                Target(dot, w2_code_exchange(req, dot, "/o/token/", dot_client), True),
             ],
         ),
         Workload(
             "W3",
             "refresh_token grant (rotation)",
             [
-                Target(ours, w3(ours, "/oauth/token", ours_base["client_id"]), single_use=True),
-                Target(dot, w3(dot, "/o/token/", dot_base["client_id"]), single_use=True),
+                Target(ours, w3_refresh(req, ours, "/oauth/token", client), True),
+                Target(dot, w3_refresh(req, dot, "/o/token/", dot_client), True),
             ],
         ),
         Workload(
             "W4",
             "token introspection",
-            [Target(ours, w4_ours), Target(dot, w4_dot)],
+            [
+                Target(ours, w4_introspection(req, ours, "/oauth/introspect", basic)),
+                Target(dot, w4_introspection(req, dot, "/o/introspect/", dot_bearer)),
+            ],
             note="ours: client_secret_basic; DOT: resource-server bearer (its cheaper path: "
             "DOT checks client secrets with PBKDF2)",
         ),
-        Workload(
-            "W5a",
-            "GET /api/me/oauth-tokens, 100 000 tokens, sort name, filter 'echo*'",
-            [Target(ours, w5(w5_prefix, ours)), Target(uncached, w5(w5_prefix, uncached))],
-        ),
-        Workload(
-            "W5b",
-            "GET /api/me/oauth-tokens, 100 000 tokens, sort creationDate desc, filter '*client 04?2*'",
-            [Target(ours, w5(w5_infix, ours)), Target(uncached, w5(w5_infix, uncached))],
-        ),
+        w5_workload(req, ours, ours_base["list_api_token"], list_tokens),
         *[
-            Workload(f"W6-{n}", f"consent page, user in {n} organization(s)", [Target(ours, w6(n))])
+            Workload(
+                f"W6-{n}",
+                f"consent page, user in {n} organization(s)",
+                [Target(ours, w6_consent_page(req, ours, ours_base, n))],
+            )
             for n in (1, 10, 100)
         ],
     ]
@@ -628,7 +636,14 @@ def summarize(workloads: list[Workload]) -> list[dict]:
                 "loadavg_1m": [round(r["loadavg_1m"], 2) for r in runs],
                 "connections_per_worker": [r["connections_per_worker"] for r in runs],
                 "attempts": [r["attempt"] for r in runs],
+                "rounds_p95_ms": [r["p95_us"] / 1000 for r in runs],
             }
+            warmup = wl.warmups.get(name)
+            if warmup:
+                row["servers"][name]["warmup_p50_p95_ms"] = [
+                    warmup["p50_us"] / 1000,
+                    warmup["p95_us"] / 1000,
+                ]
         srv = row["servers"]
         if "ours" in srv and "dot" in srv:
             row["ours_vs_dot"] = round(srv["ours"]["rps"] / srv["dot"]["rps"], 2)
@@ -636,107 +651,102 @@ def summarize(workloads: list[Workload]) -> list[dict]:
             row["ours_vs_floor"] = round(srv["ours"]["rps"] / srv["floor"]["rps"], 3)
         if "dot" in srv and "floor" in srv:
             row["dot_vs_floor"] = round(srv["dot"]["rps"] / srv["floor"]["rps"], 3)
-        if "ours" in srv and UNCACHED in srv:
-            row["ours_vs_uncached"] = round(srv["ours"]["rps"] / srv[UNCACHED]["rps"], 2)
         rows.append(row)
     return rows
 
 
-def markdown(report: dict) -> str:
-    m = report["machine"]
-    out = [
-        f"Run {report['started']}: {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
-        f"PostgreSQL {m['postgresql']}, Python {m['python']}, {m['wrk']}.",
-        f"wrk -t{WRK_THREADS} -c{CONCURRENCY}, {report['args']['rounds']} interleaved rounds of "
-        f"{report['args']['duration']} s after a {report['args']['warmup']} s warm-up; medians. "
-        f"Load average (1 min) seen at the rounds: {report.get('loadavg_range', '?')}.",
-        "",
-        "| Workload | ours req/s | DOT req/s | floor req/s | ours/DOT | ours/floor | ours p50 / p95 ms | DOT p50 / p95 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+TABLE_HEAD = [
+    "| Workload | ours req/s | DOT req/s | floor req/s | ours/DOT | ours/floor "
+    "| ours p50 / p95 ms | DOT p50 / p95 ms |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def table_row(row: dict) -> str:
+    srv = row["servers"]
+
+    def rate(name: str) -> str:
+        return f"{srv[name]['rps']:.0f}" if name in srv else "–"
+
+    def lat(name: str) -> str:
+        return f"{srv[name]['p50_ms']:.2f} / {srv[name]['p95_ms']:.2f}" if name in srv else "–"
+
+    title = f"{row['key']} {row['title']}"
+    if row["skipped"]:
+        skipped = "; ".join(f"{k}: {v[:60]}" for k, v in row["skipped"].items())
+        title += f" (not measured: {skipped})"
+    flags = sorted({f for s in srv.values() for f in s["flags"]})
+    if flags:
+        title += " ⚠ " + ", ".join(flags)
+    return (
+        f"| {title} | {rate('ours')} | {rate('dot')} | {rate('floor')} | "
+        f"{row.get('ours_vs_dot', '–')} | {row.get('ours_vs_floor', '–')} | {lat('ours')} "
+        f"| {lat('dot')} |"
+    )
+
+
+def markdown_notes(report: dict) -> list[str]:
+    """What follows the table: warm-ups, re-run rounds, queries, W7, memory, revocation."""
+    out = []
     for row in report["workloads"]:
-        srv = row["servers"]
-
-        def cell(name: str, key: str, fmt: str = "{:.0f}", srv=srv) -> str:
-            return fmt.format(srv[name][key]) if name in srv else "–"
-
-        def lat(name: str, srv=srv) -> str:
-            return f"{srv[name]['p50_ms']:.2f} / {srv[name]['p95_ms']:.2f}" if name in srv else "–"
-
-        title = f"{row['key']} {row['title']}"
-        if row["skipped"]:
-            title += (
-                " (not measured: "
-                + "; ".join(f"{k}: {v[:60]}" for k, v in row["skipped"].items())
-                + ")"
-            )
-        flags = [f for s in srv.values() for f in s["flags"]]
-        if flags:
-            title += " ⚠ " + ", ".join(sorted(set(flags)))
-        out.append(
-            f"| {title} | {cell('ours', 'rps')} | {cell('dot', 'rps')} | {cell('floor', 'rps')} | "
-            f"{row.get('ours_vs_dot', '–')} | {row.get('ours_vs_floor', '–')} | {lat('ours')} | {lat('dot')} |"
-        )
-    uncached = [row for row in report["workloads"] if UNCACHED in row["servers"]]
-    if uncached:
-        out += [
-            "",
-            "The same W5 requests, interleaved in the same rounds, to our server with the token "
-            "list's page cache off (`OAUTH_TOKEN_LIST_CACHE_BYTES=0`: every request builds its "
-            "page): "
-            + "; ".join(
-                f"{row['key']} {row['servers'][UNCACHED]['rps']:.0f} req/s, p50 / p95 "
-                f"{row['servers'][UNCACHED]['p50_ms']:.2f} / {row['servers'][UNCACHED]['p95_ms']:.2f}"
-                f" ms (cached/uncached {row.get('ours_vs_uncached', '–')}×)"
-                for row in uncached
-            )
-            + ".",
-        ]
+        for name, srv in row["servers"].items():
+            if row["key"] == "W5" and "warmup_p50_p95_ms" in srv:
+                p50, p95 = srv["warmup_p50_p95_ms"]
+                out.append(
+                    f"W5 {name}, first requests (warm-up): p50 / p95 {p50:.2f} / {p95:.2f} ms."
+                )
     reruns = sum(
         a - 1 for row in report["workloads"] for s in row["servers"].values() for a in s["attempts"]
     )
-    out += [
-        "",
+    out.append(
         f"Rounds run again because one worker held more than {MAX_CONNECTIONS_PER_WORKER} of the "
-        f"{CONCURRENCY} connections: {reruns} (the split of every counted round is in the JSON).",
-    ]
-    q = report.get("queries", {})
-    if q:
-        out += [
-            "",
-            "Queries per request: "
-            + ", ".join(
-                f"{k.upper()} {v['queries']} (HTTP {v['status']})"
-                for k, v in q.items()
-                if isinstance(v, dict)
-            )
-            + ".",
-        ]
+        f"{CONCURRENCY} connections: {reruns} (the split of every counted round is in the JSON)."
+    )
+    queries = report.get("queries", {})
+    if queries:
+        counts = ", ".join(
+            f"{k.upper()} {v['queries']} (HTTP {v['status']})"
+            for k, v in queries.items()
+            if isinstance(v, dict)
+        )
+        out.append(f"Queries per request: {counts}.")
     if report.get("w7"):
         w7 = report["w7"]
-        out += [
-            "",
+        out.append(
             f"W7 purge of {w7.get('pending_before', '?')} pending tokens: {w7.get('seconds')} s, "
             f"longest transaction {w7.get('longest_transaction_s')} s "
             f"(pending after: {w7.get('pending_after')}, authorized kept: "
-            f"{w7.get('authorized_after')}/{w7.get('authorized_before')}).",
-        ]
+            f"{w7.get('authorized_after')}/{w7.get('authorized_before')})."
+        )
     if report.get("rss"):
-        out += [
-            "",
-            "Peak RSS per worker (MiB): "
-            + "; ".join(f"{k} {v}" for k, v in report["rss"].items())
-            + ".",
-        ]
+        rss = "; ".join(f"{k} {v}" for k, v in report["rss"].items())
+        out.append(f"Peak RSS per worker (MiB): {rss}.")
     if report.get("revocation_check"):
-        out += ["", f"Revocation check: {report['revocation_check']}"]
+        out.append(f"Revocation check: {report['revocation_check']}")
+    return out
+
+
+def markdown(report: dict) -> str:
+    m, args = report["machine"], report["args"]
+    out = [
+        f"Run {report['started']}: {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
+        f"PostgreSQL {m['postgresql']}, Python {m['python']}, {m['wrk']}.",
+        f"wrk -t{WRK_THREADS} -c{CONCURRENCY}, {args['rounds']} interleaved rounds of "
+        f"{args['duration']} s after a {args['warmup']} s warm-up; medians. "
+        f"Load average (1 min) seen at the rounds: {report.get('loadavg_range', '?')}.",
+        "",
+        *TABLE_HEAD,
+        *(table_row(row) for row in report["workloads"]),
+    ]
+    for note in markdown_notes(report):
+        out += ["", note]
     return "\n".join(out) + "\n"
 
 
 # --- main --------------------------------------------------------------------------------------
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -752,28 +762,17 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.duration, args.rounds, args.warmup, args.pending = 4, 2, 2, 100_000
-    only = {k.strip().upper() for k in args.only.split(",") if k.strip()}
+    args.only = {k.strip().upper() for k in args.only.split(",") if k.strip()}
+    return args
 
-    def wanted(key: str) -> bool:
-        return not only or key.upper() in only or key.split("-")[0].upper().rstrip("AB") in only
 
-    WORK.mkdir(exist_ok=True)
-    RESULTS.mkdir(exist_ok=True)
-    subprocess.run(["bash", str(ROOT / "scripts" / "ensure-services.sh")], check=True)
-    ensure_wrk()
-    ensure_peer_venv()
-    report: dict[str, object] = {
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": machine(),
-        "args": {
-            "duration": args.duration,
-            "rounds": args.rounds,
-            "warmup": args.warmup,
-            "concurrency": CONCURRENCY,
-            "wrk_threads": WRK_THREADS,
-        },
-    }
-    servers = make_servers()
+def wanted(args: argparse.Namespace, key: str) -> bool:
+    only = args.only
+    return not only or key.upper() in only or key.split("-")[0].upper().rstrip("AB") in only
+
+
+def prepare_databases(servers: dict[str, Server], args: argparse.Namespace) -> tuple[dict, dict]:
+    """Recreate, migrate and seed both databases; our side's and the peer's seeding output."""
     log(f"databases {OUR_DB} and {PEER_DB}: recreate and migrate")
     for db in (OUR_DB, PEER_DB):
         psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
@@ -792,34 +791,71 @@ def main() -> int:
     # has them, and without them the planner misjudges W5's filters (docs/benchmarks.md).
     for db in (OUR_DB, PEER_DB):
         psql("VACUUM ANALYZE", db=db)
+    return ours_base, dot_base
+
+
+def run_servers(servers: dict[str, Server], args: argparse.Namespace, report: dict) -> None:
+    """Start the servers, run every wanted workload against them, stop them."""
+    ours_base, dot_base = prepare_databases(servers, args)
+    ours = servers["ours"]
     try:
         for server in servers.values():
             server.start()
         log("servers: " + ", ".join(f"{s.name} {s.url}" for s in servers.values()))
-        workloads = [w for w in build_workloads(servers, ours_base, dot_base) if wanted(w.key)]
+        workloads = build_workloads(servers, ours_base, dot_base, args.list_tokens)
+        workloads = [w for w in workloads if wanted(args, w.key)]
         for wl in workloads:
             run_workload(wl, args)
         report["workloads"] = summarize(workloads)
         loads = [r["loadavg_1m"] for wl in workloads for runs in wl.runs.values() for r in runs]
         if loads:
             report["loadavg_range"] = f"{min(loads):.2f}–{max(loads):.2f}"
-        if wanted("W1") or wanted("W5") or wanted("W6"):
+        if any(wanted(args, key) for key in ("W1", "W5", "W6")):
             report["queries"] = ours.run("queries", check=False)
-        if wanted("W1"):
+        if wanted(args, "W1"):
             report["revocation_check"] = revocation_check(ours)
         report["rss"] = {name: s.peak_rss_mib() for name, s in servers.items()}
     finally:
         for server in servers.values():
             server.stop()
-    if wanted("W7"):
-        log(f"W7: seeding {args.pending} stale pending tokens (with their codes)")
-        ours.run("pending", str(args.pending))
-        psql("VACUUM ANALYZE", db=OUR_DB)
-        log("W7: purge")
-        report["w7"] = ours.run("purge", check=False) or {"error": "purge service not available"}
-        log(f"  {report['w7']}")
+
+
+def run_purge(ours: Server, args: argparse.Namespace) -> dict:
+    log(f"W7: seeding {args.pending} stale pending tokens (with their codes)")
+    ours.run("pending", str(args.pending))
+    psql("VACUUM ANALYZE", db=OUR_DB)
+    log("W7: purge")
+    result = ours.run("purge", check=False) or {"error": "purge service not available"}
+    log(f"  {result}")
+    return result
+
+
+def main() -> int:
+    args = parse_args()
+    WORK.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    subprocess.run(["bash", str(ROOT / "scripts" / "ensure-services.sh")], check=True)
+    ensure_wrk()
+    ensure_peer_venv()
+    report: dict[str, object] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        "args": {
+            "duration": args.duration,
+            "rounds": args.rounds,
+            "warmup": args.warmup,
+            "concurrency": CONCURRENCY,
+            "wrk_threads": WRK_THREADS,
+            "list_tokens": args.list_tokens,
+            "pending": args.pending,
+        },
+    }
+    servers = make_servers()
+    run_servers(servers, args, report)
+    if wanted(args, "W7"):
+        report["w7"] = run_purge(servers["ours"], args)
     # A partial run (--only) never overwrites the full run's figures.
-    stem = "latest" if not only else "latest-" + "-".join(sorted(only)).lower()
+    stem = "latest" if not args.only else "latest-" + "-".join(sorted(args.only)).lower()
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     text = markdown(report)
     (RESULTS / f"{stem}.md").write_text(text)

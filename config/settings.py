@@ -222,8 +222,6 @@ OAUTH_AUTHORIZATION_CODE_LIFETIME = env.int("OAUTH_AUTHORIZATION_CODE_LIFETIME",
 # (RFC 6749 §3.3); space-separated, shown on the consent screen like a requested scope.
 OAUTH_DEFAULT_SCOPE = env.str("OAUTH_DEFAULT_SCOPE", default="only.User.read")
 OAUTH_PENDING_TOKEN_MAX_AGE = env.int("OAUTH_PENDING_TOKEN_MAX_AGE", default=24 * 3600)
-# Per-process memory for repeated OAuth token list pages (tokens.list_cache); 0 turns it off.
-OAUTH_TOKEN_LIST_CACHE_BYTES = env.int("OAUTH_TOKEN_LIST_CACHE_BYTES", default=32 * 1024 * 1024)
 # Client ID Metadata Documents: loopback/private fetches are refused unless allowed (tests only).
 CIMD_ALLOW_PRIVATE_ADDRESSES = env.bool("CIMD_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Those fetches happen before login: an overall deadline (seconds, DNS included) and how many

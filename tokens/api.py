@@ -23,8 +23,8 @@ from apikit.errors import validation_error
 from apikit.lists import Page
 from apikit.views import ApiCall, ApiRoute, RawJson, Unauthorized
 from consent.models import OAuthClient
-from tokens import list_cache, selectors
-from tokens.models import ApiToken, OAuthToken
+from tokens import selectors
+from tokens.models import ApiToken
 from tokens.services.api_tokens import api_token_create, api_token_delete, api_token_update
 from tokens.services.oauth_tokens import oauth_token_create, oauth_token_delete, oauth_token_update
 
@@ -48,7 +48,7 @@ app_token_route = ApiRoute(
 )
 
 
-def _dates(token: OAuthToken | ApiToken) -> dict[str, str]:
+def _dates(token: ApiToken) -> dict[str, str]:
     dates = {
         "creationDate": iso_datetime(token.creation_date),
         "lastUpdated": iso_datetime(token.last_updated),
@@ -58,40 +58,6 @@ def _dates(token: OAuthToken | ApiToken) -> dict[str, str]:
     if token.last_used is not None:
         dates["lastUsed"] = iso_datetime(token.last_used)
     return dates
-
-
-def oauth_token_to_dict(token: OAuthToken) -> dict[str, Any]:
-    """The reference's User OAuth Token; absent dates and empty client URIs are omitted."""
-    client = token.client
-    oauth: dict[str, Any] = {"client_id": client.client_id, "client_name": client.client_name}
-    if client.client_uri:
-        oauth["client_uri"] = client.client_uri
-    if client.logo_uri:
-        oauth["logo_uri"] = client.logo_uri
-    oauth |= {
-        "redirect_uri": token.redirect_uri,
-        "resource": list(token.resource),
-        "authorizationStatus": token.authorization_status,
-    }
-    return {
-        "id": token.pk,
-        "oauthTokenId": token.pk,
-        "name": token.name,
-        "description": token.description,
-        **_dates(token),
-        "defaultRole": token.default_role,
-        "orgRoles": list(token.org_roles),
-        "scope": list(token.scope),
-        "status": token.status,
-        "oauth": oauth,
-    }
-
-
-def oauth_tokens_items(*, user: User, ids: list[str]) -> tuple[list[dict[str, Any]] | RawJson, int]:
-    """`oauth_token_to_dict` of each of the user's OAuth tokens `ids`, in that order, and how
-    many there are, written as JSON text by the database (bench W5)."""
-    items, count = selectors.oauth_tokens_json(user=user, ids=ids)
-    return RawJson(items), count
 
 
 def api_token_to_dict(token: ApiToken, *, raw: str | None = None) -> dict[str, Any]:
@@ -167,12 +133,9 @@ def _resources_validate(resources: list[str] | None) -> list[str] | None:
     list_spec=selectors.OAUTH_TOKEN_LIST,
 )
 def oauth_tokens_get(call: ApiCall) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        page = selectors.oauth_token_ids_list(user=call.user, params=call.params)
-        items, count = oauth_tokens_items(user=call.user, ids=page.items)
-        return {"items": items, **page.meta(), "count": count}
-
-    return list_cache.oauth_tokens_page(user=call.user, params=call.params, build=build)
+    page = selectors.oauth_token_ids_list(user=call.user, params=call.params)
+    items, count = selectors.oauth_tokens_json(user=call.user, ids=page.items)
+    return {"items": RawJson(items), **page.meta(), "count": count}
 
 
 @oauth_tokens_route.operation(
@@ -209,7 +172,7 @@ def oauth_tokens_post(call: ApiCall) -> dict[str, Any]:
         org_roles=body.get("orgRoles"),
         expiration_date=expiration,
     )
-    return oauth_token_to_dict(token)
+    return selectors.oauth_token_item(user=call.user, token_id=token.pk)
 
 
 @oauth_token_route.operation(
@@ -219,9 +182,7 @@ def oauth_tokens_post(call: ApiCall) -> dict[str, Any]:
     response=schemas.USER_OAUTH_TOKEN,
 )
 def oauth_token_get(call: ApiCall) -> dict[str, Any]:
-    return oauth_token_to_dict(
-        selectors.oauth_token_get(user=call.user, token_id=call.ids["oauthTokenId"])
-    )
+    return selectors.oauth_token_item(user=call.user, token_id=call.ids["oauthTokenId"])
 
 
 @oauth_token_route.operation(

@@ -2,8 +2,10 @@
 user and application API tokens, and their audit trail. Secrets are stored only as SHA-256."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.ids import new_object_id
@@ -58,6 +60,14 @@ class OAuthToken(models.Model):
         "consent.OAuthClient", on_delete=models.CASCADE, related_name="oauth_tokens"
     )
     name = models.CharField(max_length=255)
+    # The name as the list filters and sorts it (apikit.lists: case-insensitive, compared byte
+    # by byte), stored so that matching a glob against 100 000 names reads it from an index
+    # instead of folding every name again (bench W5).
+    name_folded = models.GeneratedField(
+        expression=Lower("name"),
+        output_field=models.TextField(db_collation="C"),
+        db_persist=True,
+    )
     description = models.TextField(blank=True, max_length=32767)
     scope = models.JSONField(default=list)
     default_role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEW)
@@ -79,12 +89,41 @@ class OAuthToken(models.Model):
 
     class Meta:
         ordering = ["name"]
-        # The list's name indexes are PostgreSQL-only SQL (migrations 0002, 0004, 0005).
         indexes = [
             models.Index(
                 fields=["creation_date"],
                 name="oauthtoken_pending_created",
                 condition=Q(authorization_status="pending"),
+            ),
+            # The token list (tokens.selectors.oauth_token_ids_list). A glob with a literal
+            # prefix is one range of this index, already in name order; its count is an
+            # index-only pass, and so is any other glob's when most of the user's tokens match.
+            models.Index(
+                fields=["user", "name_folded", "name", "id"],
+                include=["status", "creation_date", "last_updated"],
+                name="oauthtoken_user_fname",
+            ),
+            # Infix globs: trigrams of the folded name, without GIN's pending list, which every
+            # search would read whole (the authorization flow keeps adding tokens).
+            GinIndex(
+                fields=["name_folded"],
+                opclasses=["gin_trgm_ops"],
+                name="oauthtoken_fname_trgm",
+                fastupdate=False,
+            ),
+            # A page of a glob that many tokens match is read in sort order off one of these,
+            # testing the glob on the index entry, and stops once the page is full; the name
+            # sort uses oauthtoken_user_fname.
+            *(
+                models.Index(
+                    fields=["user", *keys, "id"], include=["name_folded"], name=f"oauthtoken_{name}"
+                )
+                for name, keys in (
+                    ("user_status", ["status"]),
+                    ("user_created", ["creation_date"]),
+                    ("user_updated", ["last_updated"]),
+                    ("user_id", []),
+                )
             ),
         ]
         constraints = [
@@ -277,19 +316,3 @@ class TokenEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_type} {self.token_id} {self.kind}"
-
-
-class OAuthTokenListVersion(models.Model):
-    """Which state of a user's OAuth token list is current, for the list's response cache
-    (tokens.list_cache).
-
-    PostgreSQL keeps it (migration 0006): a statement trigger on every INSERT, UPDATE or DELETE
-    of OAuth tokens, and on every change of a client's listed fields, sets the users' rows to a
-    new value of one sequence, so a value never repeats for a user. Nothing in Python writes it.
-    """
-
-    user_id = models.CharField(primary_key=True, max_length=24)
-    version = models.BigIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.version}"

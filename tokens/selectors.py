@@ -8,8 +8,13 @@ share them.
 
 from __future__ import annotations
 
+import functools
+import json
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -17,11 +22,12 @@ from accounts.ids import is_object_id
 from accounts.models import Application, User
 from apikit.errors import not_found
 from apikit.lists import (
+    LIKE_ESCAPE,
     ListParams,
     ListSpec,
     Page,
+    glob_to_like,
     queryset_page,
-    queryset_page_ids,
     rows_in_order,
 )
 from consent.models import OAuthClient
@@ -29,7 +35,6 @@ from tokens.models import (
     ApiToken,
     AuthorizationStatus,
     OAuthToken,
-    OAuthTokenListVersion,
     TokenStatus,
 )
 from tokens.sql import columns, fetch_all, fetch_one, instance, partial_instance
@@ -75,16 +80,10 @@ def oauth_token_get(*, user: User, token_id: str) -> OAuthToken:
 
 
 def oauth_tokens_list(*, user: User, params: ListParams | None = None) -> Page[OAuthToken]:
-    """A sorted, filtered page of the user's OAuth tokens (reference: GET /me/oauth-tokens).
-
-    The clients come by prefetch: a page's tokens nearly all share a few clients, and a join
-    built (and JSON-decoded) a client per row, about half the page's CPU (bench W5).
-    """
-    return queryset_page(
-        oauth_tokens_for(user=user).select_related(None).prefetch_related("client"),
-        spec=OAUTH_TOKEN_LIST,
-        params=params or ListParams(),
-    )
+    """A sorted, filtered page of the user's OAuth tokens (reference: GET /me/oauth-tokens), as
+    models with their clients: the page of `oauth_token_ids_list`, for the My Account pages."""
+    page = oauth_token_ids_list(user=user, params=params)
+    return replace(page, items=oauth_tokens_by_ids(user=user, ids=page.items))
 
 
 # "Is this grant usable" (STYLE 11), the rule's one statement: the OAuth token is active,
@@ -143,11 +142,91 @@ def oauth_tokens_usable(*, ids: list[str], now: datetime | None = None) -> set[s
     return {row[0] for row in rows}
 
 
-def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Page[str]:
-    """The same page as `oauth_tokens_list`, holding only the tokens' ids, in page order."""
-    return queryset_page_ids(
-        OAuthToken.objects.filter(user=user), spec=OAUTH_TOKEN_LIST, params=params or ListParams()
+_OAUTH_TOKENS = OAuthToken._meta.db_table
+# The sort keys of each sort field, ties broken by id (none of them is nullable). Each has an
+# index that starts (user_id, keys...) (tokens.models.OAuthToken.Meta.indexes).
+_OAUTH_TOKEN_SORT_KEYS = {
+    "name": ("t.name_folded", "t.name"),
+    "status": ("t.status",),
+    "id": (),
+    "creationDate": ("t.creation_date",),
+    "lastUpdated": ("t.last_updated",),
+}
+assert set(_OAUTH_TOKEN_SORT_KEYS) == set(OAUTH_TOKEN_LIST.sort_fields)
+# Up to this many matches, a glob's page is sorted from its matches, found through the
+# filter's index (the prefix range or the trigrams); past it, the page is read in sort order
+# off the sort key's index, testing the glob on each entry, which for so common a glob ends
+# soon, and the matches are counted apart. Sorting 100 000 matches to show 100 would cost
+# more than counting them; reading the sort order for a rare glob would pass over every token.
+SORTED_MATCHES_MAX = 20_000
+
+
+# Asking for the matches in the name index's order makes their count an index-only read of
+# oauthtoken_user_fname, testing the glob on each entry (a range of it for a literal prefix):
+# the planner otherwise reads the table when one user holds most of its rows, which took 1.7x
+# as long for 100 000 matches.
+_NAME_INDEX_ORDER = "ORDER BY t.user_id, t.name_folded"
+
+
+@functools.cache
+def _ids_sql(*, sort_field: str, direction: str, filtering: bool) -> str:
+    """The statement that counts a list's matches and returns its page's ids, for one shape
+    of list parameters; the values are bound (user, like, cap, limit, offset).
+
+    `m` holds at most `cap` (SORTED_MATCHES_MAX + 1) matches with their sort keys: if it holds
+    fewer, they are all the matches. A CTE and a subquery run only when read, so a rare glob
+    runs `m` alone and a common one `m`, the count and the ordered read.
+    """
+    where = "t.user_id = %(user)s"
+    if filtering:  # apikit.lists.GlobMatch's rule, on the stored folded name
+        where += f" AND t.name_folded LIKE lower(%(like)s) ESCAPE '{LIKE_ESCAPE}'"
+    keys = (*_OAUTH_TOKEN_SORT_KEYS[sort_field], "t.id")
+    order = ", ".join(f"{key} {direction}" for key in keys)
+    page = "LIMIT %(limit)s OFFSET %(offset)s"
+    walk = f"ARRAY(SELECT t.id FROM {_OAUTH_TOKENS} t WHERE {where} ORDER BY {order} {page})"
+    count = f"(SELECT count(*) FROM {_OAUTH_TOKENS} t WHERE {where})"
+    if not filtering:
+        return f"SELECT {count}, {walk}"
+    count = (
+        f"(SELECT count(*) FROM (SELECT t.id FROM {_OAUTH_TOKENS} t WHERE {where}"
+        f" {_NAME_INDEX_ORDER}) n)"
     )
+    named = ", ".join(f"{key} AS k{n}" for n, key in enumerate(keys))
+    by_keys = ", ".join(f"k{n} {direction}" for n in range(len(keys)))
+    return (
+        f"WITH m AS MATERIALIZED (SELECT {named} FROM {_OAUTH_TOKENS} t WHERE {where}"
+        " LIMIT %(cap)s), c AS MATERIALIZED (SELECT count(*) AS n FROM m)"
+        f" SELECT CASE WHEN c.n < %(cap)s THEN c.n ELSE {count} END,"
+        f" CASE WHEN c.n < %(cap)s THEN ARRAY(SELECT k{len(keys) - 1} FROM m"
+        f" ORDER BY {by_keys} {page}) ELSE {walk} END FROM c"
+    )
+
+
+def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Page[str]:
+    """The ids of a sorted, filtered page of the user's OAuth tokens (reference: GET
+    /me/oauth-tokens) and their total, in one hand-written statement (bench W5).
+
+    The glob (apikit.lists: `*` and `?`, everything else literal, without regard to case) is
+    matched against the stored folded name (`OAuthToken.name_folded`). The statement is not
+    prepared: the planner sees the glob, so a literal prefix becomes a range of the name index
+    ("C" collation) and the trigram index is weighed against the match count it expects.
+    """
+    params = params or ListParams()
+    direction = "DESC" if params.sort_direction == "desc" else "ASC"
+    prefix = params.filtering and params.filter[0] not in "*?"
+    sql = _ids_sql(sort_field=params.sort_field, direction=direction, filtering=params.filtering)
+    values = {
+        "user": user.pk,
+        "like": glob_to_like(params.filter),
+        # A prefix sorted by name is its range, already in page order: always read so.
+        "cap": 0 if prefix and params.sort_field == "name" else SORTED_MATCHES_MAX + 1,
+        "limit": params.per_page,
+        "offset": params.page * params.per_page,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        total, ids = cursor.fetchone()
+    return Page(items=ids, total_count=total, params=params)
 
 
 def oauth_tokens_by_ids(*, user: User, ids: list[str]) -> list[OAuthToken]:
@@ -156,67 +235,85 @@ def oauth_tokens_by_ids(*, user: User, ids: list[str]) -> list[OAuthToken]:
     return rows_in_order(tokens, ids)
 
 
-# tokens.api.oauth_token_to_dict, written in SQL: the same keys in the same order, dates as
-# apikit.dates.iso_datetime writes them (FM: no zero-padding of the year, like strftime's %Y;
-# MS truncates, like microsecond // 1000). The optional keys come as null and are dropped below.
+# The User OAuth Token (reference §2, apikit.schemas.USER_OAUTH_TOKEN), its one home: each key,
+# in order, with the SQL that writes its value for the token `t` and its client `c`. A key
+# whose value is NULL is left out (the optional dates, and the client's unset URIs), which is
+# exact because no value the schema admits holds a null (json_strip_nulls is recursive).
+# Dates as ISO 8601 in UTC with milliseconds (FM: no zero-padding of the year; MS truncates).
 _ISO = """'FMYYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"""
-_OAUTH_TOKENS_JSON_SQL = f"""
-SELECT json_agg(json_build_object(
-    'id', t.id, 'oauthTokenId', t.id, 'name', t.name, 'description', t.description,
-    'creationDate', to_char(t.creation_date AT TIME ZONE 'UTC', {_ISO}),
-    'lastUpdated', to_char(t.last_updated AT TIME ZONE 'UTC', {_ISO}),
-    'expirationDate', to_char(t.expiration_date AT TIME ZONE 'UTC', {_ISO}),
-    'lastUsed', to_char(t.last_used AT TIME ZONE 'UTC', {_ISO}),
-    'defaultRole', t.default_role, 'orgRoles', t.org_roles, 'scope', t.scope,
-    'status', t.status,
-    'oauth', json_build_object(
-        'client_id', c.client_id, 'client_name', c.client_name,
-        'client_uri', NULLIF(c.client_uri, ''), 'logo_uri', NULLIF(c.logo_uri, ''),
-        'redirect_uri', t.redirect_uri, 'resource', t.resource,
-        'authorizationStatus', t.authorization_status
-    )
-) ORDER BY page.n)::text, COUNT(*)
-FROM unnest(%s::text[]) WITH ORDINALITY AS page(id, n)
-JOIN {OAuthToken._meta.db_table} t ON t.id = page.id AND t.user_id = %s
-JOIN {OAuthClient._meta.db_table} c ON c.id = t.client_id
-"""
-# json_build_object writes every key as `"key" : value`, which no string or embedded jsonb value
-# can contain unescaped, so these are exactly the optional keys that are unset.
-_UNSET_OPTIONAL_KEYS = tuple(
-    f', "{key}" : null' for key in ("expirationDate", "lastUsed", "client_uri", "logo_uri")
+
+
+def _iso(column: str) -> str:
+    return f"to_char({column} AT TIME ZONE 'UTC', {_ISO})"
+
+
+OAUTH_TOKEN_ITEM: tuple[tuple[str, object], ...] = (
+    ("id", "t.id"),
+    ("oauthTokenId", "t.id"),
+    ("name", "t.name"),
+    ("description", "t.description"),
+    ("creationDate", _iso("t.creation_date")),
+    ("lastUpdated", _iso("t.last_updated")),
+    ("expirationDate", _iso("t.expiration_date")),
+    ("lastUsed", _iso("t.last_used")),
+    ("defaultRole", "t.default_role"),
+    ("orgRoles", "t.org_roles"),
+    ("scope", "t.scope"),
+    ("status", "t.status"),
+    (
+        "oauth",
+        (
+            ("client_id", "c.client_id"),
+            ("client_name", "c.client_name"),
+            ("client_uri", "NULLIF(c.client_uri, '')"),
+            ("logo_uri", "NULLIF(c.logo_uri, '')"),
+            ("redirect_uri", "t.redirect_uri"),
+            ("resource", "t.resource"),
+            ("authorizationStatus", "t.authorization_status"),
+        ),
+    ),
 )
 
 
+def _json_object(fields: tuple[tuple[str, object], ...]) -> str:
+    pairs = ", ".join(
+        f"'{key}', {value if isinstance(value, str) else _json_object(value)}"
+        for key, value in fields
+    )
+    return f"json_build_object({pairs})"
+
+
+_OAUTH_TOKENS_JSON_SQL = f"""
+SELECT json_agg(json_strip_nulls({_json_object(OAUTH_TOKEN_ITEM)}) ORDER BY page.n)::text,
+    COUNT(*)
+FROM unnest(%s::text[]) WITH ORDINALITY AS page(id, n)
+JOIN {_OAUTH_TOKENS} t ON t.id = page.id AND t.user_id = %s
+JOIN {OAuthClient._meta.db_table} c ON c.id = t.client_id
+"""
+
+
 def oauth_tokens_json(*, user: User, ids: list[str]) -> tuple[str, int]:
-    """What `tokens.api.oauth_token_to_dict` makes of each of the user's OAuth tokens `ids`, in
-    the order of `ids`, as the text of a JSON array, and how many items it holds; written by
-    PostgreSQL in one prepared statement (PostgreSQL only).
+    """The User OAuth Token item (OAUTH_TOKEN_ITEM) of each of the user's OAuth tokens `ids`,
+    in the order of `ids`, as the text of a JSON array, and how many items it holds; written
+    by PostgreSQL in one prepared statement.
 
     Making a model and then a dict of each token cost about 9 ms of Python CPU for a page of
-    100 (bench W5), most of it parsing and formatting dates; decoding the database's JSON to
-    drop the unset keys and encoding it again for the response cost 1.5 ms more. The text goes
-    into the response as it is (apikit.views.RawJson). The statement's text is fixed, so it is
-    planned once per connection; the list's count+ids statement is not prepared, as its glob
-    must reach the planner as a literal for the prefix index to apply.
+    100 (bench W5), most of it parsing and formatting dates; the text goes into the response as
+    it is (apikit.views.RawJson).
     """
     if not ids:
         return "[]", 0
     items, count = fetch_one(_OAUTH_TOKENS_JSON_SQL, [ids, user.pk])
+    return (items, count) if count else ("[]", 0)
+
+
+def oauth_token_item(*, user: User, token_id: str) -> dict[str, Any]:
+    """The User OAuth Token item (OAUTH_TOKEN_ITEM) of one of the user's OAuth tokens, or
+    NotFound (another user's token is not found either)."""
+    items, count = oauth_tokens_json(user=user, ids=[token_id])
     if not count:
-        return "[]", 0
-    for unset in _UNSET_OPTIONAL_KEYS:
-        items = items.replace(unset, "")
-    return items, count
-
-
-_LIST_VERSION_SQL = f"SELECT version FROM {OAuthTokenListVersion._meta.db_table} WHERE user_id = %s"
-
-
-def oauth_token_list_version(*, user: User) -> int | None:
-    """The current version of the user's OAuth token list (tokens.list_cache); None before any
-    change was recorded."""
-    row = fetch_one(_LIST_VERSION_SQL, [user.pk])
-    return None if row is None else row[0]
+        raise not_found("OAuth token")
+    return json.loads(items)[0]
 
 
 def user_api_tokens_for(*, user: User) -> QuerySet[ApiToken]:

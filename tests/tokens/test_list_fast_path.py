@@ -1,6 +1,8 @@
-"""The OAuth token list on PostgreSQL (bench W5): the page's ids come from one statement and
-PostgreSQL writes the page's items. Both must be exactly what the model path gives, the items
-byte for byte (key order, optional keys, dates) as tokens.api.oauth_token_to_dict writes them."""
+"""The OAuth token list on PostgreSQL (bench W5): the page's ids come from one hand-written
+statement and PostgreSQL writes the items from one description of their shape
+(tokens.selectors.OAUTH_TOKEN_ITEM). The ids must be the page the generic ORM list path
+(apikit.lists.queryset_page) gives for the same parameters, on both of the statement's paths;
+the items must be the reference's User OAuth Token (apikit.schemas.USER_OAUTH_TOKEN)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apikit.lists import ListParams
+from apikit import schemas
+from apikit.lists import ListParams, queryset_page
 from tests.db import prepared_runs
 from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens import selectors
-from tokens.api import oauth_token_to_dict
 from tokens.authentication import session_principal
 from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
@@ -67,7 +69,7 @@ def owner_tokens() -> tuple[object, list[OAuthToken]]:
                 {"orgId": OrganizationFactory().pk, "role": "view"},
                 {"orgId": "sandbox", "role": "admin", "applicationRoles": []},
             ],
-            scope=["all.User", "only.User.read"],
+            scope=["all.Organization.read", "only.User.read"],
             status=TokenStatus.INACTIVE,
             resource=[],
         ),
@@ -83,39 +85,61 @@ def owner_tokens() -> tuple[object, list[OAuthToken]]:
     return owner, tokens
 
 
-def _from_models(user, ids: list[str]) -> list[dict]:
-    return [oauth_token_to_dict(t) for t in selectors.oauth_tokens_by_ids(user=user, ids=ids)]
-
-
-def test_database_written_items_equal_the_dict_builder_byte_for_byte(owner_tokens):
+def test_items_are_the_reference_shape_with_unset_keys_left_out(owner_tokens):
     owner, tokens = owner_tokens
     theirs = _token(UserFactory(), tokens[0].client, name="someone else's")
     ids = [t.pk for t in reversed(tokens)] + [theirs.pk, "0" * 24]
 
     text, count = selectors.oauth_tokens_json(user=owner, ids=ids)
-    from_database = json.loads(text)
-    from_models = _from_models(owner, ids)
+    items = json.loads(text)
 
-    assert count == len(from_database) == len(tokens)
-    assert [item["id"] for item in from_database] == [t.pk for t in reversed(tokens)]
-    assert json.dumps(from_database) == json.dumps(from_models)  # key order counts too
-    unusual = from_database[2]  # the second token: every optional key present
-    assert unusual["expirationDate"] == "500-01-02T03:04:05.678Z"
-    assert unusual["creationDate"] == "2024-06-01T10:00:00.500Z"
-    assert unusual["lastUpdated"] == "2024-12-31T23:59:59.999Z"
-    assert list(unusual["oauth"]) == [
-        "client_id",
-        "client_name",
-        "client_uri",
-        "logo_uri",
-        "redirect_uri",
-        "resource",
-        "authorizationStatus",
-    ]
-    assert "expirationDate" not in from_database[-1] and "lastUsed" not in from_database[-1]
-    assert "client_uri" not in from_database[-1]["oauth"]
+    assert count == len(items) == len(tokens)
+    assert [item["id"] for item in items] == [t.pk for t in reversed(tokens)]
+    for item in items:
+        schemas.schema_validate(schemas.USER_OAUTH_TOKEN, item)
+    unusual = tokens[1]
+    assert items[2] == {
+        "id": unusual.pk,
+        "oauthTokenId": unusual.pk,
+        "name": "Ünïcode ✓ \"q\" \\ 'x' %_*?",
+        "description": "line\nbreak\ttab \u2028 end",
+        "creationDate": "2024-06-01T10:00:00.500Z",
+        "lastUpdated": "2024-12-31T23:59:59.999Z",
+        "expirationDate": "500-01-02T03:04:05.678Z",
+        "lastUsed": "2025-01-01T00:00:00.001Z",
+        "defaultRole": "edit",
+        "orgRoles": unusual.org_roles,
+        "scope": ["all.Organization.read", "only.User.read"],
+        "status": "inactive",
+        "oauth": {
+            "client_id": unusual.client.client_id,
+            "client_name": 'Klïent "quoted" \\ </script>',
+            "client_uri": "https://client.example/",
+            "logo_uri": "data:image/png;base64,AA==",
+            "redirect_uri": "https://client.example/callback",
+            "resource": [],
+            "authorizationStatus": "authorized",
+        },
+    }
+    # Key order is the description's, which is the schema's.
+    assert list(items[2]) == list(schemas.USER_OAUTH_TOKEN["properties"])
+    oauth_schema = schemas.USER_OAUTH_TOKEN["properties"]["oauth"]["properties"]
+    assert list(items[2]["oauth"]) == list(oauth_schema)
+    bare = items[-1]  # no expiry, never used, a client without URIs: those keys are absent
+    assert {"expirationDate", "lastUsed"}.isdisjoint(bare)
+    assert {"client_uri", "logo_uri"}.isdisjoint(bare["oauth"])
+    assert items[0]["lastUsed"] == "1-01-01T00:00:00.000Z"
     assert selectors.oauth_tokens_json(user=owner, ids=[]) == ("[]", 0)
     assert selectors.oauth_tokens_json(user=owner, ids=[theirs.pk]) == ("[]", 0)
+
+
+def test_the_item_description_is_the_schema():
+    """One shape: every key the schema names, in its order, and no other."""
+    keys = [key for key, _ in selectors.OAUTH_TOKEN_ITEM]
+    oauth = dict(selectors.OAUTH_TOKEN_ITEM)["oauth"]
+    properties = schemas.USER_OAUTH_TOKEN["properties"]
+    assert keys == list(properties)
+    assert [key for key, _ in oauth] == list(properties["oauth"]["properties"])
 
 
 def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
@@ -123,7 +147,7 @@ def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
     owner, tokens = owner_tokens
     for _ in range(3):
         assert selectors.oauth_tokens_json(user=owner, ids=[tokens[0].pk])[1] == 1
-    assert prepared_runs("json_agg(json_build_object(") >= 3
+    assert prepared_runs("json_agg(json_strip_nulls(") >= 3
 
 
 @pytest.mark.parametrize(
@@ -137,21 +161,32 @@ def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
         ListParams(filter_field="name", filter="nothing*"),
         ListParams(sort_field="lastUpdated", sort_direction="desc"),
         ListParams(sort_field="id", per_page=3, page=1),
+        ListParams(filter_field="name", filter="*o*", sort_field="lastUpdated", page=0),
+        ListParams(filter_field="name", filter="*E*", sort_field="id", sort_direction="desc"),
+        ListParams(filter_field="name", filter="?a*", sort_field="status", per_page=1, page=1),
     ],
 )
-def test_id_page_is_the_model_page(owner_tokens, params):
+@pytest.mark.parametrize("sorted_matches_max", [5000, 0])
+def test_id_page_is_the_generic_list_paths_page(
+    owner_tokens, params, sorted_matches_max, monkeypatch
+):
+    """Both paths of the statement: matches sorted (a rare glob) and the sort order read
+    until the page is full (a common one, here forced with a threshold of 0)."""
+    monkeypatch.setattr(selectors, "SORTED_MATCHES_MAX", sorted_matches_max)
     owner, _ = owner_tokens
     _token(UserFactory(), OAuthClientFactory(), name="someone else's")
-    models = selectors.oauth_tokens_list(user=owner, params=params)
+    generic = queryset_page(
+        OAuthToken.objects.filter(user=owner), spec=selectors.OAUTH_TOKEN_LIST, params=params
+    )
 
     ids = selectors.oauth_token_ids_list(user=owner, params=params)
 
-    assert ids.items == [token.pk for token in models.items]
-    assert ids.total_count == models.total_count
+    assert ids.items == [token.pk for token in generic.items]
+    assert ids.total_count == generic.total_count
 
 
-def test_api_list_is_the_model_paths_response(client, owner_tokens):
-    """The same JSON, keys in the same order (the items' text is PostgreSQL's, spaced its way)."""
+def test_api_list_is_the_page_of_items(client, owner_tokens):
+    """The items of the page's ids, in order, inside the reference's collection fields."""
     owner, _ = owner_tokens
     _, raw = api_token_create(
         owner=owner, creator=owner, actor=session_principal(owner), name="list", scope=["all.User"]
@@ -161,8 +196,9 @@ def test_api_list_is_the_model_paths_response(client, owner_tokens):
         params = ListParams(
             sort_field="creationDate", sort_direction="desc", filter_field="name", filter=glob
         )
-        page = selectors.oauth_tokens_list(user=owner, params=params)
-        expected = {"items": [oauth_token_to_dict(t) for t in page.items], **page.meta()}
+        page = selectors.oauth_token_ids_list(user=owner, params=params)
+        items = [selectors.oauth_token_item(user=owner, token_id=pk) for pk in page.items]
+        expected = {"items": items, **page.meta()}
 
         response = client.get(
             "/api/me/oauth-tokens", {**query, "filter": glob}, HTTP_AUTHORIZATION=f"Bearer {raw}"
@@ -171,11 +207,13 @@ def test_api_list_is_the_model_paths_response(client, owner_tokens):
         assert response.status_code == 200
         assert response["Content-Type"] == "application/json"
         assert json.dumps(response.json()) == json.dumps(expected)
+        schemas.schema_validate(schemas.USER_OAUTH_TOKENS, response.json())
 
 
 def test_prefix_index_covers_the_id_and_every_sort_key():
-    """A prefix glob's matches, count and order come from an index-only scan (migrations 0004,
-    0005): a sort key missing from the index sends every match to the table (bench W5a: 3x)."""
+    """A prefix glob's matches, count and order come from an index-only scan (tokens.models
+    OAuthToken.Meta.indexes): a sort key missing from the index sends every match to the table
+    (bench W5a: 3x)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT a.attname FROM pg_index i"
@@ -193,8 +231,8 @@ def test_prefix_index_covers_the_id_and_every_sort_key():
 
 @pytest.mark.parametrize(("glob", "direction"), [("s*", "asc"), ("S?me*", "desc")])
 def test_a_literal_prefix_sorted_by_name_is_read_in_index_order(owner_tokens, glob, direction):
-    """The page comes from the case-folded index (migration 0005) as a range, with no sort
-    step: its first rows are the page (bench W5a; the count may use the same range)."""
+    """The page comes from the folded-name index as a range, with no sort step: its first rows
+    are the page (bench W5; the count may use the same range)."""
     owner, _ = owner_tokens
     params = ListParams(filter_field="name", filter=glob, sort_direction=direction)
     with CaptureQueriesContext(connection) as queries:
@@ -208,6 +246,6 @@ def test_a_literal_prefix_sorted_by_name_is_read_in_index_order(owner_tokens, gl
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("EXPLAIN " + queries[-1]["sql"])
         plan = "\n".join(line for (line,) in cursor.fetchall())
-    page_plan = plan[plan.index("InitPlan 2") :]
+    page_plan = plan[plan.rindex("InitPlan") :]  # the read in sort order, the branch taken
     assert re.search(r"Index Only Scan (Backward )?using oauthtoken_user_fname", page_plan), plan
-    assert ">= 's'::text" in page_plan and "Sort" not in plan, plan
+    assert ">= 's'::text" in page_plan and "Sort" not in page_plan, plan

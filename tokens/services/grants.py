@@ -150,8 +150,6 @@ def _code_redeem(
         client_id=grant.client.client_id,
         detail={"scope": list(grant.scope), "resource": bound},
     )
-    # Last before the commit: this UPDATE takes the user's token list version row
-    # (tokens.list_cache), which every exchange for the same user needs too.
     _grant_authorize(grant.pk, now)
     return issued
 
