@@ -182,16 +182,6 @@ def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> 
     return _sliced(_ordered(queryset, spec=spec, params=params), queryset.count(), params)
 
 
-def queryset_page_ids(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
-    """The same page as `queryset_page`, holding only the rows' primary keys, in page order:
-    for callers that fetch the rows in a shape of their own."""
-    queryset = _filtered(queryset, spec=spec, params=params)
-    if params.filtering:
-        return _filtered_ids(queryset, spec=spec, params=params)
-    ordered = _ordered(queryset, spec=spec, params=params).values_list("pk", flat=True)
-    return _sliced(ordered, queryset.count(), params)
-
-
 def rows_in_order(queryset: QuerySet, ids: list) -> list:
     """The rows of `queryset` whose primary keys are `ids`, in the order of `ids`."""
     if not ids:

@@ -53,8 +53,13 @@ class OAuthToken(models.Model):
     """
 
     id = _object_id()
+    # Indexed by the list's indexes, which all start with user_id (Meta.indexes): an index of
+    # its own, deduplicated to a few pages, only lured the planner into reading the table.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauth_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="oauth_tokens",
+        db_index=False,
     )
     client = models.ForeignKey(
         "consent.OAuthClient", on_delete=models.CASCADE, related_name="oauth_tokens"

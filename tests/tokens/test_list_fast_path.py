@@ -166,13 +166,18 @@ def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
         ListParams(filter_field="name", filter="?a*", sort_field="status", per_page=1, page=1),
     ],
 )
-@pytest.mark.parametrize("sorted_matches_max", [5000, 0])
+@pytest.mark.parametrize(
+    ("sorted_matches_max", "trigram_matches_max"), [(5000, 2000), (0, 2000), (5000, -1)]
+)
 def test_id_page_is_the_generic_list_paths_page(
-    owner_tokens, params, sorted_matches_max, monkeypatch
+    owner_tokens, params, sorted_matches_max, trigram_matches_max, monkeypatch
 ):
-    """Both paths of the statement: matches sorted (a rare glob) and the sort order read
-    until the page is full (a common one, here forced with a threshold of 0)."""
+    """Every path of the statement: matches sorted (a rare glob), the sort order read until
+    the page is full (a common one, here forced with a threshold of 0), and a glob without a
+    literal prefix tested on every name index entry instead of looked up by trigrams (forced
+    with a threshold of -1)."""
     monkeypatch.setattr(selectors, "SORTED_MATCHES_MAX", sorted_matches_max)
+    monkeypatch.setattr(selectors, "TRIGRAM_MATCHES_MAX", trigram_matches_max)
     owner, _ = owner_tokens
     _token(UserFactory(), OAuthClientFactory(), name="someone else's")
     generic = queryset_page(
