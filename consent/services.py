@@ -19,6 +19,7 @@ from consent.cimd import (
 )
 from consent.forms import ClientMetadata, ClientMetadataError, client_metadata_clean
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
+from tokens.authentication import session_principal
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
@@ -143,6 +144,7 @@ def consent_authorize(
     POST /api/me/oauth-tokens) and a code for it. Returns (token, raw code)."""
     token = oauth_token_create(
         user=user,
+        actor=session_principal(user),
         client=client,
         name=client.client_name[:255],
         scope=scope,
