@@ -31,7 +31,7 @@ from tokens.secrets import SecretKind, secret_digest
 from tokens.selectors import GRANT_JOINS, GRANT_USABLE
 from tokens.sql import columns, fetch_one, instance, json_value, partial_instance
 
-PrincipalKind = Literal["session", "oauth", "user_api", "application_api"]
+PrincipalKind = Literal["session", "admin", "oauth", "user_api", "application_api"]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -56,6 +56,12 @@ class Principal:
 
 def session_principal(user: User) -> Principal:
     return Principal(kind="session", user=user, scope=None, cap=None)
+
+
+def admin_principal(user: User) -> Principal:
+    """A staff member in the Django admin, which changes only a token's name, description and
+    status: trusted with every token (tokens.ceiling), and audited like any change."""
+    return Principal(kind="admin", user=user, scope=None, cap=None)
 
 
 def active_access_token(raw: str, *, now: datetime | None = None) -> AccessToken | None:

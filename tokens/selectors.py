@@ -102,16 +102,18 @@ GRANT_USABLE = (
     f"(o.status = '{TokenStatus.ACTIVE.value}'"
     f" AND o.authorization_status = '{AuthorizationStatus.AUTHORIZED.value}' AND {GRANT_ALIVE})"
 )
+# What a code exchange needs of the still-pending grant it is about to authorize: active (a
+# pending token the user deactivated stays so) and alive.
+GRANT_REDEEMABLE = f"(o.status = '{TokenStatus.ACTIVE.value}' AND {GRANT_ALIVE})"
 GRANT_JOINS = (
     f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
     f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
 )
 # An OAuth token with only what the token endpoint reads of its client and user, and the rule's
-# verdicts: `usable` (GRANT_USABLE) and `redeemable` (GRANT_ALIVE: what a code exchange needs of
-# the still-pending grant it is about to authorize). For hand-written SQL that selects `o` and
+# verdicts: `usable` (GRANT_USABLE) and `redeemable` (GRANT_REDEEMABLE). For hand-written SQL that selects `o` and
 # joins GRANT_JOINS (consent.selectors, tokens.services.grants); binds `now`.
 GRANT_COLUMNS = (
-    f"{columns('o', OAuthToken)}, c.client_id, u.is_active, {GRANT_USABLE}, ({GRANT_ALIVE})"
+    f"{columns('o', OAuthToken)}, c.client_id, u.is_active, {GRANT_USABLE}, {GRANT_REDEEMABLE}"
 )
 
 

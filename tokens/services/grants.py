@@ -24,7 +24,6 @@ from tokens.models import (
     OAuthToken,
     RefreshToken,
     TokenEventKind,
-    TokenStatus,
 )
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
@@ -128,10 +127,11 @@ def _code_redeem(
         ).exists():
             oauth_token_delete(token=grant, reason="authorization code replayed")
         return INVALID_CODE
-    if not grant.redeemable:  # tokens.selectors.GRANT_ALIVE, read under the lock
+    # tokens.selectors.GRANT_REDEEMABLE, read under the lock. A pending token the user
+    # deactivated stays inactive: the code authorizes it, it never reactivates it.
+    if not grant.redeemable:
         return UNUSABLE_GRANT
     grant.authorization_status = AuthorizationStatus.AUTHORIZED
-    grant.status = TokenStatus.ACTIVE
     bound = list(resource or code.resource or grant.resource or [settings.API_RESOURCE_URL])
     issued = _tokens_issue(
         grant=grant,
@@ -168,17 +168,13 @@ _CLAIM_SQL = (
 
 
 def _grant_authorize(oauth_token_id: str, now: datetime) -> None:
-    values = {
-        "authorization_status": AuthorizationStatus.AUTHORIZED,
-        "status": TokenStatus.ACTIVE,
-        "last_updated": now,
-    }
+    values = {"authorization_status": AuthorizationStatus.AUTHORIZED, "last_updated": now}
     fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
 
 
 _AUTHORIZE_SQL = (
     f"UPDATE {OAuthToken._meta.db_table}"
-    " SET authorization_status = %s, status = %s, last_updated = %s WHERE id = %s RETURNING id"
+    " SET authorization_status = %s, last_updated = %s WHERE id = %s RETURNING id"
 )
 
 

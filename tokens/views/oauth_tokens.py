@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import RoleCap, user_roles
 from accounts.views import nav_for
 from apikit.errors import ApiError
+from tokens.authentication import session_principal
 from tokens.forms import CapForm, OAuthTokenEditForm, StatusToggleForm, cap_targets
 from tokens.models import OAuthToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
@@ -123,7 +124,11 @@ def oauth_token_status(request: HttpRequest, token_id: str) -> HttpResponse:
         error = "Choose active or inactive."
     else:
         try:
-            oauth_token_set_status(token=token, active=form.cleaned_data["status"] == "active")
+            oauth_token_set_status(
+                token=token,
+                actor=session_principal(request.user),
+                active=form.cleaned_data["status"] == "active",
+            )
         except ApiError as exc:
             error = exc.message
         token = _get_owned(request, token_id)
@@ -164,6 +169,7 @@ def oauth_token_detail(request: HttpRequest, token_id: str) -> HttpResponse:
         try:
             token = oauth_token_update(
                 token=token,
+                actor=session_principal(request.user),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 status=form.cleaned_data["status"],
