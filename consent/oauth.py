@@ -52,6 +52,7 @@ from tokens.models import (
     AuthorizationCode,
     RefreshToken,
 )
+from tokens.resources import resource_served
 from tokens.scopes import OAUTH_SCOPES
 from tokens.secrets import SecretKind, secret_matches
 from tokens.services.grants import (
@@ -251,27 +252,13 @@ class _Request(OAuth2Request):
         return self._form
 
 
-def _canonical_resource(value: str) -> str | None:
-    """RFC 8707 §2 / MCP: compare with lower-case scheme and host and no trailing slash."""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if not parts.scheme or not parts.netloc or parts.fragment:
-        return None
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")
-    )
-
-
 def resource_targets(values: list[str]) -> list[str]:
     """The resources asked for, as this server names them; `invalid_target` for any other."""
     if len(values) > MAX_RESOURCES:
         raise InvalidTargetError(f"At most {MAX_RESOURCES} resource values are accepted")
-    served = {_canonical_resource(settings.API_RESOURCE_URL): settings.API_RESOURCE_URL}
     targets = []
     for value in values:
-        target = served.get(_canonical_resource(value))
+        target = resource_served(value)
         if target is None:
             raise InvalidTargetError("This server does not issue tokens for the requested resource")
         targets.append(target)
