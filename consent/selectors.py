@@ -14,9 +14,10 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Organization, User
 from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_roles
-from consent.forms import DATA_IMAGE, ROLE_CHOICES, has_unsafe_characters, web_url_problem
+from consent.forms import ROLE_CHOICES
 from consent.models import ClientRegistration, OAuthClient
 from consent.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
+from tokens.client_links import safe_image_src, safe_link
 from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.secrets import SecretKind, secret_digest
@@ -80,20 +81,6 @@ def _credential_sql(model: type[Model]) -> str:
         f" JOIN {OAuthToken._meta.db_table} o ON o.id = k.oauth_token_id{GRANT_JOINS}"
         " WHERE k.digest = %(digest)s"
     )
-
-
-def safe_image_src(uri: str) -> str:
-    """`uri` if it may go in <img src>: http(s) or data:image/* only, never `javascript:`."""
-    if not uri:
-        return ""
-    if DATA_IMAGE.match(uri) and not has_unsafe_characters(uri):
-        return uri
-    return uri if web_url_problem(uri, field_name="logo_uri", max_length=32768) is None else ""
-
-
-def safe_link(uri: str) -> str:
-    """`uri` if it may go in <a href>: http(s) only."""
-    return uri if uri and web_url_problem(uri, field_name="link") is None else ""
 
 
 @dataclass(frozen=True)

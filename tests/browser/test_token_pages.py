@@ -13,11 +13,8 @@ from tokens.secrets import secret_digest
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
-LOGO = (
-    "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9"
-    "IjAgMCAzMiAzMiI+PHJlY3Qgd2lkdGg9IjMyIiBoZWlnaHQ9IjMyIiByeD0iOCIgZmlsbD0iI2Q5NzcwNiIvPjxw"
-    "YXRoIGQ9Ik04IDIyIEwxNiA4IEwyNCAyMloiIGZpbGw9IiNmZmYiLz48L3N2Zz4="
-)
+# A 32x32 amber square (a raster image: SVG logos are refused, tokens.client_links).
+LOGO = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAIAAAD8GO2jAAAAKklEQVR42mO4Wc5GU8QwasGoBaMWjFowasGoBaMWjFowasGoBaMWDBULAL5WWExWsEI/AAAAAElFTkSuQmCC"
 
 
 def _tokens(user):

@@ -1,10 +1,9 @@
 """What every token page shares: list paging, sorting and filtering (the API's own parser and
 selectors, plus what a page needs to draw links), the
-redirect-back rule, safe client logos, and putting a service error back on its field."""
+redirect-back rule, and putting a service error back on its field."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -20,21 +19,8 @@ from apikit.errors import ApiError
 from apikit.lists import ListParams, ListSpec, Page, list_params_parse
 from tokens.forms import form_field_for_api_message
 
-# Only these render in <img src>: never javascript: or other schemes (RFC 9700 §4.16 spirit:
-# nothing a client registers may run in our origin).
-SAFE_IMAGE_SRC = re.compile(r"^(https?://|data:image/(png|gif|jpeg|webp|svg\+xml);base64,)", re.I)
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 LIST_KEYS = ("sortField", "sortDirection", "perPage", "filterField", "filter")
-
-
-def image_src(uri: str) -> str:
-    """`uri` if it may be used as an image source, else the empty string."""
-    return uri if uri and SAFE_IMAGE_SRC.match(uri) else ""
-
-
-def link_href(uri: str) -> str:
-    """`uri` if it is an http(s) link, else the empty string."""
-    return uri if uri and re.match(r"^https?://", uri, re.I) else ""
 
 
 def get_owned_or_404(queryset: QuerySet, object_id: str):

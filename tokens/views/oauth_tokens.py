@@ -15,6 +15,7 @@ from accounts.roles import RoleCap, user_roles
 from accounts.views import nav_for
 from apikit.errors import ApiError
 from tokens.authentication import session_principal
+from tokens.client_links import safe_image_src, safe_link
 from tokens.forms import CapForm, OAuthTokenEditForm, StatusToggleForm, cap_targets
 from tokens.models import OAuthToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
@@ -32,8 +33,6 @@ from tokens.views.caps import cap_rows
 from tokens.views.common import (
     api_error_to_form,
     get_owned_or_404,
-    image_src,
-    link_href,
     list_page,
     next_url,
 )
@@ -79,8 +78,8 @@ def _rows(tokens: list[OAuthToken]) -> list[OAuthTokenRow]:
     return [
         OAuthTokenRow(
             token=token,
-            logo_src=image_src(token.client.logo_uri),
-            client_href=link_href(token.client.client_uri),
+            logo_src=safe_image_src(token.client.logo_uri),
+            client_href=safe_link(token.client.client_uri),
             usable=token.pk in usable,
         )
         for token in tokens
