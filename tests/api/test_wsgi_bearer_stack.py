@@ -79,8 +79,21 @@ def test_which_requests_take_the_bearer_stack(path, authorization, expected):
     assert is_bearer_api_call(environ) is expected
 
 
-def test_bearer_stack_is_the_full_stack_without_the_browser_middlewares():
+def test_bearer_stack_is_the_full_stack_without_the_browser_middlewares(monkeypatch):
+    # Building it reads API_BEARER_MIDDLEWARE and never touches MIDDLEWARE (issue 16: no
+    # setting changed at run time): a write to it would fail here.
+    full = list(settings.MIDDLEWARE)
+    writes = []
+    original_setattr = type(settings).__setattr__
+    monkeypatch.setattr(
+        type(settings),
+        "__setattr__",
+        lambda self, name, value: writes.append(name) or original_setattr(self, name, value),
+    )
     handler = BearerApiHandler()
+    monkeypatch.undo()
+    assert writes == []
+    assert full == settings.MIDDLEWARE
     assert [
         name for name in settings.MIDDLEWARE if name not in BROWSER_ONLY
     ] == settings.API_BEARER_MIDDLEWARE
@@ -89,8 +102,7 @@ def test_bearer_stack_is_the_full_stack_without_the_browser_middlewares():
         for m in handler._view_middleware + handler._exception_middleware
     ]
     assert not any(name in BROWSER_ONLY for name in loaded)
-    # Building it lent settings.MIDDLEWARE out and gave it back.
-    assert "django.middleware.csrf.CsrfViewMiddleware" in settings.MIDDLEWARE
+    assert loaded  # the short stack's own process_view / process_exception hooks are there
     assert WSGIHandler()._view_middleware  # the full stack still has CSRF's process_view
 
 
