@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET
 
 from apikit import schemas
 from apikit.lists import MAX_FILTER_LENGTH, MAX_PER_PAGE, ListSpec
+from apikit.scopes import ACTIONS
 from apikit.views import PATH_PARAM_LABELS, RESOURCE_METADATA_PATH, ROUTES, Operation
-from tokens.scopes import ACTIONS
 
 _NAMED_SCHEMAS = {
     "UserOAuthToken": schemas.USER_OAUTH_TOKEN,

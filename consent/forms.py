@@ -14,10 +14,10 @@ from django.http import QueryDict
 
 from accounts.roles import SANDBOX_ORG_ID, Role
 from accounts.text import has_unsafe_characters
+from apikit.scopes import OAUTH_SCOPES
 from consent.models import ClientAuthMethod
-from consent.redirects import redirect_uri_problem
 from tokens.client_links import logo_uri_problem, web_url_problem
-from tokens.scopes import OAUTH_SCOPES
+from tokens.redirects import redirect_uri_problem
 
 MAX_REDIRECT_URIS = 25
 MAX_CONTACTS = 10

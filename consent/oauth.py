@@ -40,11 +40,11 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from apikit.scopes import OAUTH_SCOPES
 from consent import selectors
 from consent.cimd import MetadataFetchBusy, is_metadata_document_url
 from consent.forms import ClientMetadataError
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
-from consent.redirects import redirect_uri_matches
 from consent.services import metadata_document_client_resolve
 from tokens.authentication import active_access_token
 from tokens.models import (
@@ -52,8 +52,8 @@ from tokens.models import (
     AuthorizationCode,
     RefreshToken,
 )
+from tokens.redirects import redirect_uri_matches
 from tokens.resources import resource_served
-from tokens.scopes import OAUTH_SCOPES
 from tokens.secrets import SecretKind, secret_matches
 from tokens.services.grants import (
     GrantError,

@@ -14,12 +14,12 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Organization, User
 from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_roles
+from apikit.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from consent.forms import ROLE_CHOICES
 from consent.models import ClientRegistration, OAuthClient
-from consent.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
 from tokens.client_links import safe_image_src, safe_link
 from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken
-from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
+from tokens.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
 from tokens.secrets import SecretKind, secret_digest
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 from tokens.sql import columns, fetch_one, instance

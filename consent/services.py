@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from consent.cimd import (
     MetadataDocumentError,
     MetadataFetchBusy,
@@ -19,7 +20,6 @@ from consent.cimd import (
 )
 from consent.forms import ClientMetadata, ClientMetadataError, client_metadata_clean
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
-from tokens.authentication import session_principal
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create

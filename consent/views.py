@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import DomainError
 from accounts.roles import SANDBOX_ORG_ID, Role
-from apikit.errors import ApiError
 from config.ratelimit import bucket_key, client_ip, failures_throttled, rate_limited
 from consent import oauth, selectors, services
 from consent.forms import (
@@ -152,7 +152,7 @@ def _consent_decide(request: HttpRequest) -> HttpResponse:
             default_role=form.cleaned_data["default_role"],
             org_roles=form.org_roles(),
         )
-    except ApiError as error:
+    except DomainError as error:
         form.add_error(None, error.message)
         return _consent_render(request, authorization, form=form, organizations=organizations)
     return HttpResponseRedirect(authorization.redirect_url(code=code))

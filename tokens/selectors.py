@@ -13,9 +13,9 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.ids import is_object_id
+from accounts.errors import not_found
 from accounts.models import Application, User
-from apikit.errors import not_found
+from apikit.ids import is_object_id
 from apikit.lists import (
     ListParams,
     ListSpec,

@@ -2,8 +2,8 @@
 
 import re
 
+from apikit.scopes import ACCEPTED_SCOPES
 from apikit.views import ROUTES
-from tokens.scopes import ACCEPTED_SCOPES
 
 
 def test_document_lists_every_operation_with_its_scopes(api, db):

@@ -18,9 +18,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.consent.helpers import authorize_params, authorize_url, logged_in, pkce_pair, tokens_for
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.list_cache import oauth_token_pages
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken
 from tokens.services.api_tokens import api_token_create

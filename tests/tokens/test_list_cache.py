@@ -15,9 +15,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from apikit.lists import ListParams
 from tests.factories import OAuthClientFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.list_cache import PageCache, oauth_token_pages
 from tokens.models import OAuthToken, OAuthTokenListVersion
 from tokens.services.api_tokens import api_token_create

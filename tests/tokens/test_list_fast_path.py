@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.principals import session_principal
 from apikit.lists import ListParams
 from tests.db import prepared_runs
 from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens import selectors
 from tokens.api import oauth_token_to_dict
-from tokens.authentication import session_principal
 from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 

@@ -8,10 +8,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import validation_error
 from accounts.models import Application, User
+from accounts.principals import Principal
 from accounts.roles import Role, RoleCap
-from apikit.errors import ApiError, validation_error
-from tokens.authentication import Principal
+from apikit.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.caps import cap_validate
 from tokens.ceiling import (
     ceiling_cap_default,
@@ -20,7 +21,6 @@ from tokens.ceiling import (
     credential_change_enforce,
 )
 from tokens.models import ApiToken, ApiTokenOwnerType, TokenEventKind, TokenStatus
-from tokens.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import UNSET, _text_validate
@@ -31,7 +31,7 @@ APPLICATION_FALLBACK_SCOPES = ("all.Application.bounded", "all.Application.read"
 
 
 def api_scope_validate(scope: object, *, application: bool = False) -> list[str]:
-    """A list of distinct scopes from the reference's API-token enum (tokens.scopes); an
+    """A list of distinct scopes from the reference's API-token enum (apikit.scopes); an
     application API token reaches only its application, so it takes Application scopes only."""
     if not isinstance(scope, list) or not all(
         isinstance(s, str) and 1 <= len(s) <= 1024 for s in scope
@@ -143,7 +143,7 @@ def api_token_update(
     """
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
-        raise ApiError("Validation", "An expired API token cannot be changed", status=400)
+        raise validation_error("An expired API token cannot be changed")
     changed: dict[str, object] = {}
     if name is not UNSET:
         changed["name"] = _text_validate("name", name, max_length=255, required=True)

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import validation_error
+from accounts.principals import Principal
 from accounts.roles import Role, RoleCap
 from accounts.text import text_validate
-from apikit.errors import ApiError, validation_error
-from consent.redirects import redirect_uri_matches
-from tokens.authentication import Principal
+from apikit.scopes import OAUTH_SCOPES
 from tokens.caps import cap_validate
 from tokens.ceiling import (
     ceiling_cap_default,
@@ -21,12 +21,13 @@ from tokens.ceiling import (
     credential_change_enforce,
 )
 from tokens.models import OAuthToken, TokenEventKind, TokenStatus
-from tokens.scopes import OAUTH_SCOPES
+from tokens.redirects import redirect_uri_matches
 from tokens.services.events import token_event_record
 
 if TYPE_CHECKING:
     from accounts.models import User
     from consent.models import OAuthClient
+
 
 UNSET: Any = object()
 MAX_RESOURCES = 10
@@ -130,7 +131,7 @@ def oauth_token_update(
     """
     locked = OAuthToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
-        raise ApiError("Validation", "An expired OAuth token cannot be changed", status=400)
+        raise validation_error("An expired OAuth token cannot be changed")
     changed: dict[str, object] = {}
     if name is not UNSET:
         changed["name"] = _text_validate("name", name, max_length=255, required=True)

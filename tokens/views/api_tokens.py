@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import DomainError
 from accounts.models import Application
+from accounts.principals import Principal, session_principal
 from accounts.roles import Role, RoleCap, UserRoles, role_at_least, user_roles
-from accounts.views import Nav, nav_for
-from apikit.errors import ApiError
+from accounts.selectors import Nav, nav_for
 from apikit.lists import ListParams, Page
-from tokens.authentication import Principal, session_principal
 from tokens.forms import (
     ApplicationApiTokenCreateForm,
     ApplicationApiTokenEditForm,
@@ -201,7 +201,7 @@ def _new(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
                 default_role=cap.default_role,
                 org_roles=cap.org_roles,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             api_error_to_form(form, exc)
         else:
             return _created(request, owner, token, secret)
@@ -260,7 +260,7 @@ def _detail(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
     elif is_post and form.is_valid():
         try:
             _update(form, token, owner, session_principal(request.user))
-        except ApiError as exc:
+        except DomainError as exc:
             api_error_to_form(form, exc)
         else:
             if not request.htmx:
@@ -296,7 +296,7 @@ def _status(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
                 actor=session_principal(request.user),
                 status=form.cleaned_data["status"],
             )
-        except ApiError as exc:
+        except DomainError as exc:
             error = exc.message
         token = _get(owner, request, token_id)
     if request.htmx:

@@ -14,8 +14,9 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.ids import is_object_id
+from accounts.errors import DomainError
 from apikit.errors import ApiError
+from apikit.ids import is_object_id
 from apikit.lists import ListParams, ListSpec, Page, list_params_parse
 from tokens.forms import form_field_for_api_message
 
@@ -41,7 +42,7 @@ def next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-def api_error_to_form(form: forms.Form, error: ApiError) -> None:
+def api_error_to_form(form: forms.Form, error: DomainError) -> None:
     """Show a service's validation error in place, on the field its message names."""
     form.add_error(form_field_for_api_message(form, error.message), error.message)
 

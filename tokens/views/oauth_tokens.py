@@ -11,14 +11,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import DomainError
+from accounts.principals import session_principal
 from accounts.roles import RoleCap, user_roles
-from accounts.views import nav_for
-from apikit.errors import ApiError
-from tokens.authentication import session_principal
+from accounts.selectors import nav_for
+from apikit.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.client_links import safe_image_src, safe_link
 from tokens.forms import CapForm, OAuthTokenEditForm, StatusToggleForm, cap_targets
 from tokens.models import OAuthToken
-from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.selectors import (
     OAUTH_TOKEN_LIST,
     oauth_tokens_for,
@@ -128,7 +128,7 @@ def oauth_token_status(request: HttpRequest, token_id: str) -> HttpResponse:
                 actor=session_principal(request.user),
                 active=form.cleaned_data["status"] == "active",
             )
-        except ApiError as exc:
+        except DomainError as exc:
             error = exc.message
         token = _get_owned(request, token_id)
     if request.htmx:
@@ -175,7 +175,7 @@ def oauth_token_detail(request: HttpRequest, token_id: str) -> HttpResponse:
                 default_role=cap.default_role,
                 org_roles=cap.org_roles,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             api_error_to_form(form, exc)
         else:
             if not request.htmx:
