@@ -132,3 +132,21 @@ def test_no_module_imports_another_apps_views(module):
 def test_no_import_cycles_when_modules_load():
     loaded = {name: [t for t, top in edges if top and t != name] for name, edges in GRAPH.items()}
     assert find_cycle(loaded) is None
+
+
+def test_only_the_oauth_package_imports_authlib():
+    """STYLE.md §1: the protocol library stays in one place (consent.oauth)."""
+    outside = []
+    for name, path in MODULES.items():
+        if name == "consent.oauth" or name.startswith("consent.oauth."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            outside += [name for module in modules if module.split(".")[0] == "authlib"]
+    assert outside == []
