@@ -11,19 +11,18 @@ from django.utils import timezone
 from accounts.errors import validation_error
 from accounts.models import Application, User
 from accounts.principals import Principal
-from accounts.roles import Role, RoleCap
+from accounts.roles import Role
 from apikit.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.caps import cap_validate
 from tokens.ceiling import (
     ceiling_cap_default,
     ceiling_scope_default,
     credential_ceiling_enforce,
-    credential_change_enforce,
 )
 from tokens.models import ApiToken, ApiTokenOwnerType, TokenEventKind, TokenStatus
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.events import token_event_record
-from tokens.services.oauth_tokens import UNSET, _text_validate
+from tokens.services.oauth_tokens import UNSET, _text_validate, token_change_apply
 
 # What an application's token gets without a scope from a caller that does not hold
 # all.Application but holds one of these (say all.User.read).
@@ -144,41 +143,16 @@ def api_token_update(
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
         raise validation_error("An expired API token cannot be changed")
-    changed: dict[str, object] = {}
-    if name is not UNSET:
-        changed["name"] = _text_validate("name", name, max_length=255, required=True)
-    if description is not UNSET:
-        changed["description"] = _text_validate(
-            "description", description, max_length=32767, required=False
-        )
-    if status is not UNSET:
-        if status not in TokenStatus.values:
-            raise validation_error("status must be one of active, inactive")
-        changed["status"] = status
-    if default_role is not UNSET or org_roles is not UNSET:
-        cap = cap_validate(
-            user=locked.user,
-            default_role=locked.default_role if default_role is UNSET else default_role,
-            org_roles=locked.org_roles if org_roles is UNSET else org_roles,
-            application=locked.application,
-        )
-        changed["default_role"] = cap.default_role
-        changed["org_roles"] = cap.org_roles
-    credential_change_enforce(
+    changed = token_change_apply(
+        locked=locked,
         actor=actor,
-        scope=locked.scope,
-        cap_before=RoleCap(locked.default_role, locked.org_roles),
-        cap_after=RoleCap(
-            changed.get("default_role", locked.default_role),
-            changed.get("org_roles", locked.org_roles),
-        ),
-        reactivated=locked.status != TokenStatus.ACTIVE
-        and changed.get("status") == TokenStatus.ACTIVE,
+        name=name,
+        description=description,
+        status=status,
+        default_role=default_role,
+        org_roles=org_roles,
         application=locked.application,
     )
-    for field, value in changed.items():
-        setattr(locked, field, value)
-    locked.save(update_fields=[*changed, "last_updated"])
     if changed:
         kind = (
             TokenEventKind.STATUS_CHANGED

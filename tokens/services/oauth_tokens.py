@@ -20,12 +20,12 @@ from tokens.ceiling import (
     credential_ceiling_enforce,
     credential_change_enforce,
 )
-from tokens.models import OAuthToken, TokenEventKind, TokenStatus
+from tokens.models import ApiToken, OAuthToken, TokenEventKind, TokenStatus
 from tokens.redirects import redirect_uri_matches
 from tokens.services.events import token_event_record
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import Application, User
     from consent.models import OAuthClient
 
 
@@ -132,6 +132,33 @@ def oauth_token_update(
     locked = OAuthToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
         raise validation_error("An expired OAuth token cannot be changed")
+    changed = token_change_apply(
+        locked=locked,
+        actor=actor,
+        name=name,
+        description=description,
+        status=status,
+        default_role=default_role,
+        org_roles=org_roles,
+    )
+    _record_update(locked, changed)
+    return locked
+
+
+def token_change_apply(
+    *,
+    locked: OAuthToken | ApiToken,
+    actor: Principal,
+    name: str = UNSET,
+    description: str = UNSET,
+    status: str = UNSET,
+    default_role: str = UNSET,
+    org_roles: list = UNSET,
+    application: Application | None = None,
+) -> dict[str, object]:
+    """The one rule for changing an OAuth or API token (reference: the two Patch operations):
+    validate what is given, keep the result within `actor`'s ceiling (tokens.ceiling), and
+    write it to the row-locked `locked` in one UPDATE. Returns what changed."""
     changed: dict[str, object] = {}
     if name is not UNSET:
         changed["name"] = _text_validate("name", name, max_length=255, required=True)
@@ -148,6 +175,7 @@ def oauth_token_update(
             user=locked.user,
             default_role=locked.default_role if default_role is UNSET else default_role,
             org_roles=locked.org_roles if org_roles is UNSET else org_roles,
+            application=application,
         )
         changed["default_role"] = cap.default_role
         changed["org_roles"] = cap.org_roles
@@ -161,12 +189,12 @@ def oauth_token_update(
         ),
         reactivated=locked.status != TokenStatus.ACTIVE
         and changed.get("status") == TokenStatus.ACTIVE,
+        application=application,
     )
     for field, value in changed.items():
         setattr(locked, field, value)
     locked.save(update_fields=[*changed, "last_updated"])
-    _record_update(locked, changed)
-    return locked
+    return changed
 
 
 def _record_update(token: OAuthToken, changed: dict[str, object]) -> None:
