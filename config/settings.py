@@ -140,6 +140,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         socket_connect_timeout=env.float("CACHE_TIMEOUT", default=1.0),
         socket_timeout=env.float("CACHE_TIMEOUT", default=1.0),
     )
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Django culls a third of the table past MAX_ENTRIES (300 by default), which would reset
+    # live rate-limit counters and fetch slots; entries expire by themselves long before this.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=100_000)
+    )
 
 # Rate limits, "<requests>/<seconds>" or "off" (config/ratelimit.py; README and
 # docs/security.md say why each is what it is). Ceilings count every request per client IP;
