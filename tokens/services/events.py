@@ -1,3 +1,4 @@
+from config import metrics
 from config.prepared import save_new
 from tokens.models import TokenEvent, TokenEventKind
 
@@ -21,4 +22,5 @@ def token_event_record(
         detail=detail or {},
     )
     save_new(event)
+    metrics.token_event_count(token_type=token_type, kind=kind, detail=event.detail)
     return event
