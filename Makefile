@@ -1,7 +1,8 @@
 # The two commands: `make run` (SQLite, no servers) and `make test` (PostgreSQL + Redis).
 SHELL := /bin/bash
 PY := .venv/bin/python
-VENV_STAMP := .venv/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+LOCKS := requirements.lock requirements-dev.lock
+VENV_STAMP := .venv/.installed-$(shell cat $(LOCKS) pyproject.toml | sha256sum | cut -c1-12)
 
 # `make test` talks to real servers; override any of these from the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oauth_server
@@ -17,9 +18,11 @@ TEST_ENV = DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789a
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.lock pyproject.toml
+# Runtime (requirements.lock, what the image installs) plus development and test tools.
+$(VENV_STAMP): $(LOCKS) pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
-	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@echo "Installing the pinned dependencies into .venv ($(LOCKS); about a minute the first time)..."
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	@rm -f .venv/.installed-* && touch $@
 
 run: venv

@@ -32,8 +32,6 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from config import metrics
-
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger("http.request")
 
@@ -162,7 +160,12 @@ class RequestLogMiddleware:
     request. Health probes never get here (config.health answers them first)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        # Imported here, in the serving process: the settings and gunicorn's master import this
+        # module for its formatters and must not create metric files (PROMETHEUS_MULTIPROC_DIR).
+        from config import metrics
+
         self.get_response = get_response
+        self.metrics = metrics
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _request_id(request)
@@ -173,7 +176,7 @@ class RequestLogMiddleware:
             elapsed = time.perf_counter() - started
             route = _route(request)
             response[REQUEST_ID_HEADER] = request_id
-            metrics.request_observe(
+            self.metrics.request_observe(
                 method=request.method or "",
                 route=route,
                 status=response.status_code,

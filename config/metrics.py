@@ -42,6 +42,11 @@ from prometheus_client import (
     multiprocess,
 )
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # gunicorn's on_starting makes it; a manage.py command or a Celery worker given the same
+    # environment must not fail for want of it.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUEST_SECONDS = Histogram(
     "http_request_duration_seconds",
     "Time from the request entering Django to the response leaving it, by URL pattern",
