@@ -54,7 +54,10 @@ class ContextFilter(logging.Filter):
     """Request id, no traceback for expected 4xx, secrets redacted (see the module docstring)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # Django logs a 4xx/5xx after the middleware chain has returned: its record carries
+        # the request, which carries the id.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         status = getattr(record, "status_code", None)
         if isinstance(status, int) and status < 500:
             record.exc_info = None
@@ -168,7 +171,7 @@ class RequestLogMiddleware:
         self.metrics = metrics
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = _request_id(request)
+        request_id = request.request_id = _request_id(request)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
