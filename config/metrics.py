@@ -1,4 +1,4 @@
-"""Prometheus metrics at /metrics (prometheus_client; exposition format 0.0.4).
+"""Prometheus metrics at /metrics (prometheus_client, text exposition format).
 
 What is counted, and where:
 - `http_request_duration_seconds{method,route}` and `http_requests_total{method,route,status}`:
@@ -122,8 +122,8 @@ def token_refused_count(*, endpoint: str, error: str) -> None:
 
 
 @cache
-def _allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(n, strict=False) for n in settings.METRICS_ALLOWED_NETWORKS)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs)
 
 
 def metrics_allowed(request: HttpRequest) -> bool:
@@ -136,7 +136,7 @@ def metrics_allowed(request: HttpRequest) -> bool:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return any(address in network for network in _allowed_networks())
+    return any(address in net for net in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS)))
 
 
 def metrics_response(request: HttpRequest) -> HttpResponse:
