@@ -36,7 +36,8 @@ if os.environ.get("LOG_FORMAT") == "json":
         },
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # The app logs each request itself (config.logging, health probes excepted).
+            "gunicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         },
     }
 

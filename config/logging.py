@@ -121,6 +121,9 @@ def logging_config(*, level: str, log_format: str) -> dict:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {log_format!r}")
+    if log_format == "json":
+        # Python warnings become log records too, so that every line stays JSON.
+        logging.captureWarnings(True)
     return {
         "version": 1,
         "disable_existing_loggers": False,
