@@ -7,11 +7,13 @@
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH
+# A virtualenv without pip or setuptools (26 MB the server never uses), filled by the base
+# image's pip.
+RUN python -m venv --without-pip /opt/venv
 WORKDIR /app
 COPY requirements.lock .
-RUN pip install -r requirements.lock
+RUN pip --python /opt/venv/bin/python install -r requirements.lock
+ENV PATH=/opt/venv/bin:$PATH
 COPY . .
 # Static files are part of the image (whitenoise serves them). The settings refuse to load
 # without a real-looking secret; this one exists only for this command and is not kept.

@@ -104,7 +104,7 @@ def test_image_is_multi_stage_non_root_runtime_only_with_gunicorn_cmd():
     assert len(stages) >= 2
     build, final = stages[0], stages[-1]
     runs = " ".join(arguments for instruction, arguments in build if instruction == "RUN")
-    assert "pip install -r requirements.lock" in runs
+    assert "pip --python /opt/venv/bin/python install -r requirements.lock" in runs
     assert "requirements-dev" not in (ROOT / "Dockerfile").read_text()
     assert "collectstatic --noinput" in runs  # static files are baked in at build time
     copies = [arguments for instruction, arguments in final if instruction == "COPY"]
