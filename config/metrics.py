@@ -90,10 +90,24 @@ REFUSAL_REASONS = {
 }
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The labelled children per (method, route, status): `labels()` costs about 5 µs a call, a
+# dict lookup nothing (every request passes here). Bounded: routes are URL patterns, methods
+# and statuses are fixed sets.
+_children: dict[tuple[str, str, int], tuple] = {}
+
+
 def request_observe(*, method: str, route: str, status: int, seconds: float, bearer: bool) -> None:
     """One request served; `bearer` says it carried `Authorization: Bearer`."""
-    REQUEST_SECONDS.labels(method, route).observe(seconds)
-    REQUESTS.labels(method, route, str(status)).inc()
+    key = (method if method in METHODS else "other", route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            REQUEST_SECONDS.labels(key[0], route),
+            REQUESTS.labels(key[0], route, str(status)),
+        )
+    children[0].observe(seconds)
+    children[1].inc()
     if status == 429:
         RATE_LIMITED.labels(route).inc()
     elif status == 401 and bearer and route.startswith("/api/"):
