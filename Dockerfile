@@ -37,5 +37,6 @@ WORKDIR /app
 USER app:app
 EXPOSE 8000
 # Workers: WEB_CONCURRENCY (gunicorn's own variable; docker-compose sets it). Limits, timeouts
-# and the metrics hooks: config/gunicorn.conf.py.
-CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000"]
+# and the metrics hooks: config/gunicorn.conf.py. No control socket: gunicorn would make it in
+# $HOME, which this user cannot write.
+CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--no-control-socket"]
