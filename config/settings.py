@@ -99,6 +99,7 @@ MIDDLEWARE = [
 # so config.wsgi serves it through this ordered subset of MIDDLEWARE (docs/benchmarks.md, W1).
 # CommonMiddleware stays: it writes Content-Length, which keeps keep-alive responses unchunked.
 API_BEARER_MIDDLEWARE = [
+    "config.health.OperationalEndpointsMiddleware",
     "config.logging.RequestLogMiddleware",
     "config.resilience.ResilienceMiddleware",
     "django.middleware.security.SecurityMiddleware",
