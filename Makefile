@@ -1,4 +1,5 @@
-# The two commands: `make run` (SQLite, no servers) and `make test` (PostgreSQL + Redis).
+# The two commands: `make run` (an embedded PostgreSQL under .run/, nothing to install) and
+# `make test` (the machine's PostgreSQL + Redis).
 SHELL := /bin/bash
 PY := .venv/bin/python
 LOCKS := requirements.lock requirements-dev.lock
@@ -20,8 +21,8 @@ venv: $(VENV_STAMP)
 
 # Runtime (requirements.lock, what the image installs) plus development and test tools.
 $(VENV_STAMP): $(LOCKS) pyproject.toml
-	@test -x $(PY) || python3 -m venv .venv
-	@echo "Installing the pinned dependencies into .venv ($(LOCKS); about a minute the first time)..."
+	@test -x $(PY) || { echo "Creating .venv (Python virtual environment)"; python3 -m venv .venv; }
+	@echo "Installing the pinned Python packages ($(LOCKS)) into .venv (about a minute the first time)..."
 	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	@rm -f .venv/.installed-* && touch $@
 
@@ -52,4 +53,5 @@ bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .run db.sqlite3 staticfiles
+	@test ! -x $(PY) || $(PY) scripts/run_postgres.py stop .run/postgres
+	rm -rf .run staticfiles

@@ -16,11 +16,7 @@ from django.db import connection
 
 @contextmanager
 def advisory_lock(name: str) -> Iterator[bool]:
-    """Yield True with the lock `name` held, False when another session holds it. Without
-    PostgreSQL there is nothing to share a lock with: always True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
+    """Yield True with the lock `name` held, False when another session holds it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
         acquired = cursor.fetchone()[0]

@@ -22,7 +22,6 @@ from apikit.dates import iso_datetime, iso_datetime_parse
 from apikit.errors import validation_error
 from apikit.lists import Page
 from apikit.views import ApiCall, ApiRoute, RawJson, Unauthorized
-from config.prepared import is_postgresql
 from consent.models import OAuthClient
 from tokens import list_cache, selectors
 from tokens.models import ApiToken, OAuthToken
@@ -90,12 +89,9 @@ def oauth_token_to_dict(token: OAuthToken) -> dict[str, Any]:
 
 def oauth_tokens_items(*, user: User, ids: list[str]) -> tuple[list[dict[str, Any]] | RawJson, int]:
     """`oauth_token_to_dict` of each of the user's OAuth tokens `ids`, in that order, and how
-    many there are; on PostgreSQL the database writes them as JSON text (bench W5)."""
-    if is_postgresql():
-        items, count = selectors.oauth_tokens_json(user=user, ids=ids)
-        return RawJson(items), count
-    tokens = selectors.oauth_tokens_by_ids(user=user, ids=ids)
-    return [oauth_token_to_dict(token) for token in tokens], len(tokens)
+    many there are, written as JSON text by the database (bench W5)."""
+    items, count = selectors.oauth_tokens_json(user=user, ids=ids)
+    return RawJson(items), count
 
 
 def api_token_to_dict(token: ApiToken, *, raw: str | None = None) -> dict[str, Any]:
@@ -200,6 +196,7 @@ def oauth_tokens_post(call: ApiCall) -> dict[str, Any]:
         expiration = iso_datetime_parse("expirationDate", body["expirationDate"])
     token = oauth_token_create(
         user=call.user,
+        actor=call.principal,
         client=client,
         name=body["name"],
         description=body.get("description", ""),
@@ -208,8 +205,8 @@ def oauth_tokens_post(call: ApiCall) -> dict[str, Any]:
         code_challenge=oauth["code_challenge"],
         code_challenge_method=oauth["code_challenge_method"],
         resource=_resources_validate(oauth.get("resource")),
-        default_role=body.get("defaultRole", Role.VIEW),
-        org_roles=body.get("orgRoles", []),
+        default_role=body.get("defaultRole"),
+        org_roles=body.get("orgRoles"),
         expiration_date=expiration,
     )
     return oauth_token_to_dict(token)
@@ -236,7 +233,7 @@ def oauth_token_get(call: ApiCall) -> dict[str, Any]:
 )
 def oauth_token_patch(call: ApiCall) -> dict[str, Any]:
     token = selectors.oauth_token_get(user=call.user, token_id=call.ids["oauthTokenId"])
-    oauth_token_update(token=token, **_caps_and_text(call.body))
+    oauth_token_update(token=token, actor=call.principal, **_caps_and_text(call.body))
     return oauth_token_get(call)
 
 
@@ -275,12 +272,13 @@ def _api_token_create(call: ApiCall, owner: User | Application) -> dict[str, Any
     token, raw = api_token_create(
         owner=owner,
         creator=_creator(call),
+        actor=call.principal,
         name=body["name"],
         description=body.get("description", ""),
         scope=body.get("scope"),
         expiration_date=expiration,
-        default_role=body.get("defaultRole", Role.ADMIN),
-        org_roles=body.get("orgRoles", []),
+        default_role=body.get("defaultRole"),
+        org_roles=body.get("orgRoles"),
         status=body.get("status", "active"),
     )
     return api_token_to_dict(token, raw=raw)
@@ -331,7 +329,9 @@ def user_token_get(call: ApiCall) -> dict[str, Any]:
 )
 def user_token_patch(call: ApiCall) -> dict[str, Any]:
     token = selectors.user_api_token_get(user=call.user, token_id=call.ids["apiTokenId"])
-    return api_token_to_dict(api_token_update(token=token, **_caps_and_text(call.body)))
+    return api_token_to_dict(
+        api_token_update(token=token, actor=call.principal, **_caps_and_text(call.body))
+    )
 
 
 @user_token_route.operation(
@@ -407,7 +407,9 @@ def app_token_patch(call: ApiCall) -> dict[str, Any]:
     token = selectors.application_api_token_get(
         application=application, token_id=call.ids["apiTokenId"]
     )
-    return api_token_to_dict(api_token_update(token=token, **_caps_and_text(call.body)))
+    return api_token_to_dict(
+        api_token_update(token=token, actor=call.principal, **_caps_and_text(call.body))
+    )
 
 
 @app_token_route.operation(

@@ -6,7 +6,7 @@ long. A pending token is re-checked in the DELETE itself (`authorization_status 
 a token authorized a moment ago is never deleted. The code redemption locks the OAuth token row
 first, so the two serialize on that row instead of racing.
 
-On PostgreSQL a batch is one statement (`_pg_batch_sql`): it picks up to `batch_size` stale
+A batch is one statement (`_pg_batch_sql`): it picks up to `batch_size` stale
 pending tokens `FOR UPDATE SKIP LOCKED`, deletes them and the rows that point at them, and is
 its own transaction (no BEGIN/COMMIT round trips, no ids sent back and forth). About three
 quarters of a batch's time is PostgreSQL's per-row foreign-key checks of the three child tables,
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from config.locks import advisory_lock
 from tokens.models import (
@@ -67,9 +67,7 @@ def token_purge_pending(
     (from the purge's worker threads too), for `manage.py purge_pending_tokens`.
     """
     cutoff = now - timedelta(seconds=settings.OAUTH_PENDING_TOKEN_MAX_AGE)
-    if connection.vendor != "postgresql":
-        tokens = _portable_pending_purge(cutoff, batch_size, progress)
-    elif workers > 1 and not connection.in_atomic_block:
+    if workers > 1 and not connection.in_atomic_block:
         tokens = _parallel_pending_purge(cutoff, batch_size, workers, progress)
     else:
         # Inside a caller's transaction only this connection sees its rows: one worker.
@@ -167,46 +165,12 @@ def _parallel_pending_purge(
 
 def _pending_batch_delete(ids: list[str]) -> int:
     """Delete the tokens of `ids` that are still pending, and the rows that pointed at them."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _pg_batch_sql("SELECT unnest(%s::varchar[])"),
-                [ids, AuthorizationStatus.PENDING.value],
-            )
-            return cursor.fetchone()[0]
-    return _portable_batch_delete(ids)
-
-
-def _portable_pending_purge(cutoff: datetime, batch_size: int, progress: Progress) -> int:
-    total = 0
-    while True:
-        ids = list(
-            OAuthToken.objects.filter(
-                authorization_status=AuthorizationStatus.PENDING, creation_date__lt=cutoff
-            )
-            .order_by()
-            .values_list("pk", flat=True)[:batch_size]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _pg_batch_sql("SELECT unnest(%s::varchar[])"),
+            [ids, AuthorizationStatus.PENDING.value],
         )
-        if ids:
-            deleted = _portable_batch_delete(ids)
-            total += deleted
-            progress("pending tokens", deleted)
-        if len(ids) < batch_size:
-            return total
-
-
-@transaction.atomic
-def _portable_batch_delete(ids: list[str]) -> int:
-    deleted = list(
-        OAuthToken.objects.filter(pk__in=ids, authorization_status=AuthorizationStatus.PENDING)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    if deleted:
-        for model in (AuthorizationCode, AccessToken, RefreshToken):
-            model.objects.filter(oauth_token_id__in=deleted).delete()
-        OAuthToken.objects.filter(pk__in=deleted).delete()
-    return len(deleted)
+        return cursor.fetchone()[0]
 
 
 PURGE_LOCK = "tokens.purge_pending"

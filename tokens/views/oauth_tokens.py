@@ -14,10 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import RoleCap, user_roles
 from accounts.views import nav_for
 from apikit.errors import ApiError
+from tokens.authentication import session_principal
 from tokens.forms import CapForm, OAuthTokenEditForm, StatusToggleForm, cap_targets
 from tokens.models import OAuthToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
-from tokens.selectors import OAUTH_TOKEN_LIST, oauth_tokens_for, oauth_tokens_list
+from tokens.selectors import (
+    OAUTH_TOKEN_LIST,
+    oauth_tokens_for,
+    oauth_tokens_list,
+    oauth_tokens_usable,
+)
 from tokens.services.oauth_tokens import (
     oauth_token_delete as oauth_token_delete_service,
 )
@@ -38,11 +44,14 @@ DETAIL_TEMPLATE = "tokens/oauth_token_detail.html"
 
 @dataclass(frozen=True)
 class OAuthTokenRow:
-    """A token as the list and detail pages show it, with its client's safe logo and links."""
+    """A token as the list and detail pages show it, with its client's safe logo and links, and
+    whether it is usable right now (tokens.selectors.oauth_tokens_usable: the rule the API and
+    the token endpoint obey)."""
 
     token: OAuthToken
     logo_src: str
     client_href: str
+    usable: bool
 
     @property
     def detail_url(self) -> str:
@@ -65,12 +74,21 @@ class OAuthTokenRow:
         return self.token.is_expired
 
 
+def _rows(tokens: list[OAuthToken]) -> list[OAuthTokenRow]:
+    usable = oauth_tokens_usable(ids=[token.pk for token in tokens])
+    return [
+        OAuthTokenRow(
+            token=token,
+            logo_src=image_src(token.client.logo_uri),
+            client_href=link_href(token.client.client_uri),
+            usable=token.pk in usable,
+        )
+        for token in tokens
+    ]
+
+
 def _row(token: OAuthToken) -> OAuthTokenRow:
-    return OAuthTokenRow(
-        token=token,
-        logo_src=image_src(token.client.logo_uri),
-        client_href=link_href(token.client.client_uri),
-    )
+    return _rows([token])[0]
 
 
 def _get_owned(request: HttpRequest, token_id: str) -> OAuthToken:
@@ -87,7 +105,7 @@ def oauth_token_list(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "page": page,
-        "rows": [_row(t) for t in page.items],
+        "rows": _rows(list(page.items)),
         "sort": page.sort_links(),
         "list_url": request.get_full_path(),
     }
@@ -106,7 +124,11 @@ def oauth_token_status(request: HttpRequest, token_id: str) -> HttpResponse:
         error = "Choose active or inactive."
     else:
         try:
-            oauth_token_set_status(token=token, active=form.cleaned_data["status"] == "active")
+            oauth_token_set_status(
+                token=token,
+                actor=session_principal(request.user),
+                active=form.cleaned_data["status"] == "active",
+            )
         except ApiError as exc:
             error = exc.message
         token = _get_owned(request, token_id)
@@ -147,6 +169,7 @@ def oauth_token_detail(request: HttpRequest, token_id: str) -> HttpResponse:
         try:
             token = oauth_token_update(
                 token=token,
+                actor=session_principal(request.user),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 status=form.cleaned_data["status"],
