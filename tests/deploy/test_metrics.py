@@ -8,6 +8,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from tests.consent.helpers import refresh, tokens_for
+from tokens.authentication import session_principal
 from tokens.models import OAuthToken
 from tokens.services.oauth_tokens import oauth_token_set_status
 
@@ -89,7 +90,7 @@ def test_deactivation_revocation_and_deletion_are_counted_by_reason(user, client
         _revoked("client_revoked_access_token"),
         _revoked("client_revoked_refresh_token"),
     ) as d:
-        oauth_token_set_status(token=token, active=False)
+        oauth_token_set_status(token=token, actor=session_principal(user), active=False)
         for raw in (body["access_token"], body["refresh_token"]):
             data = {"token": raw, "client_id": client_app.client_id}
             assert Client().post("/oauth/revoke", data).status_code == 200

@@ -30,6 +30,7 @@ from django.db import connection
 from tests.consent.helpers import tokens_for
 from tests.security.live import LiveServer, gunicorn_server, server_env
 from tests.tokens.test_purge import _token
+from tokens.authentication import session_principal
 from tokens.models import OAuthToken
 from tokens.services.api_tokens import api_token_create
 from tokens.services.purge import PURGE_LOCK
@@ -73,7 +74,9 @@ def test_a_token_deactivated_through_one_instance_is_refused_by_the_other(
 ):
     a, b = instances
     access = tokens_for(user, client_app)["access_token"]
-    _, manager = api_token_create(owner=user, creator=user, name="ops", scope=["all.User"])
+    _, manager = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="ops", scope=["all.User"]
+    )
     oauth_token = OAuthToken.objects.get(user=user)
     assert _call(b, "GET", "/api/me", access).status_code == 200
     # B builds (and keeps, in its per-process page cache) the token list.
