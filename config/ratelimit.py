@@ -299,11 +299,23 @@ def _window_key(scope: str, key: str, limit: Limit, now: float) -> tuple[str, in
     return f"{KEY_PREFIX}:{scope}:{key}:{window_start}", window_start
 
 
-def failures_check(buckets: list[tuple[str, str]], *, now: float | None = None) -> Verdict:
-    """Refused while any (scope, key) bucket has already reached its failure limit in the
-    current window; looks without counting. Allowed when the cache is down."""
+def failures_check(
+    own: list[tuple[str, str]],
+    shared: list[tuple[str, str]] | None = None,
+    *,
+    now: float | None = None,
+) -> Verdict:
+    """Refused while one of this caller's own (scope, key) buckets has reached its failure
+    limit in the current window, or while a `shared` bucket (say, per client from every
+    address) has and this caller has failed in its own buckets too: a caller that has not
+    failed is never refused because others did. Looks without counting; allowed when the
+    cache is down."""
     now = time.time() if now is None else now
-    limited = [(scope, key, limit) for scope, key in buckets if (limit := limit_for(scope))]
+    own_limited = [(scope, key, limit) for scope, key in own if (limit := limit_for(scope))]
+    shared_limited = [
+        (scope, key, limit) for scope, key in shared or [] if (limit := limit_for(scope))
+    ]
+    limited = own_limited + shared_limited
     if not limited:
         return Verdict(allowed=True, retry_after=0)
     windows = [_window_key(scope, key, limit, now) for scope, key, limit in limited]
@@ -312,9 +324,14 @@ def failures_check(buckets: list[tuple[str, str]], *, now: float | None = None) 
     except Exception as error:  # fail open, as rate_limit_check
         outage_log.failed(limited[0][0], error)
         return Verdict(allowed=True, retry_after=0)
+    # With no own limit set there is no telling who failed: the shared limit applies to all.
+    has_failed_here = not own_limited or any(counts[: len(own_limited)])
     retry_after = 0
-    for (_, _, limit), (_, window_start), count in zip(limited, windows, counts, strict=True):
-        if count >= limit.requests:
+    for index, ((_, _, limit), (_, window_start), count) in enumerate(
+        zip(limited, windows, counts, strict=True)
+    ):
+        applies = index < len(own_limited) or has_failed_here
+        if applies and count >= limit.requests:
             retry_after = max(retry_after, math.ceil(window_start + limit.window - now), 1)
     return Verdict(allowed=retry_after == 0, retry_after=retry_after)
 
@@ -333,28 +350,34 @@ def failures_record(buckets: list[tuple[str, str]], *, now: float | None = None)
             return
 
 
+Buckets = Callable[[HttpRequest], list[tuple[str, str]]]
+
+
 def failures_throttled(
-    buckets: Callable[[HttpRequest], list[tuple[str, str]]],
+    own: Buckets,
     *,
     failed: Callable[[HttpResponse], bool],
+    shared: Buckets | None = None,
     style: Style = "oauth",
 ) -> Callable[[View], View]:
-    """Decorate a view: while a bucket of this request (`buckets(request)`, pairs of scope and
-    key) is at its failure limit, answer 429 without running the view; otherwise run it and,
-    when `failed(response)`, count a failure in each bucket. Successes are never counted."""
+    """Decorate a view: while `failures_check` refuses this request's buckets (`own(request)`
+    and `shared(request)`, pairs of scope and key), answer 429 without running the view;
+    otherwise run it and, when `failed(response)`, count a failure in each bucket. Successes
+    are never counted."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method != "POST":
                 return view(request, *args, **kwargs)
-            keys = buckets(request)
-            verdict = failures_check(keys)
+            own_keys = own(request)
+            shared_keys = shared(request) if shared else []
+            verdict = failures_check(own_keys, shared_keys)
             if not verdict.allowed:
                 return too_many_requests(style=style, retry_after=verdict.retry_after)
             response = view(request, *args, **kwargs)
             if failed(response):
-                failures_record(keys)
+                failures_record(own_keys + shared_keys)
             return response
 
         return wrapper

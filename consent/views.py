@@ -204,19 +204,23 @@ def _consent_render(
     return render(request, template, context)
 
 
-def _token_failure_buckets(request: HttpRequest) -> list[tuple[str, str]]:
-    """Failures count per client and address together, and per client (config/ratelimit.py)."""
+def _token_failures_here(request: HttpRequest) -> list[tuple[str, str]]:
+    """Token failures count per client and address together (config/ratelimit.py)..."""
     client_id = oauth.token_request_client_id(request)
-    return [
-        ("token_failures", bucket_key(client_id, client_ip(request))),
-        ("token_client_failures", bucket_key(client_id)),
-    ]
+    return [("token_failures", bucket_key(client_id, client_ip(request)))]
+
+
+def _token_failures_of_client(request: HttpRequest) -> list[tuple[str, str]]:
+    """...and per client from every address; that count refuses only addresses that failed."""
+    return [("token_client_failures", bucket_key(oauth.token_request_client_id(request)))]
 
 
 @csrf_exempt
 @require_POST
 @rate_limited("token")
-@failures_throttled(_token_failure_buckets, failed=oauth.token_response_failed)
+@failures_throttled(
+    _token_failures_here, shared=_token_failures_of_client, failed=oauth.token_response_failed
+)
 def token(request: HttpRequest) -> HttpResponse:
     """Token endpoint (RFC 6749 §3.2; form-encoded; public clients send client_id)."""
     return oauth.token_response(request)

@@ -110,8 +110,8 @@ GRANT_JOINS = (
     f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
 )
 # An OAuth token with only what the token endpoint reads of its client and user, and the rule's
-# verdicts: `usable` (GRANT_USABLE) and `redeemable` (GRANT_REDEEMABLE). For hand-written SQL that selects `o` and
-# joins GRANT_JOINS (consent.selectors, tokens.services.grants); binds `now`.
+# verdicts: `usable` (GRANT_USABLE) and `redeemable` (GRANT_REDEEMABLE). For hand-written SQL
+# that selects `o` and joins GRANT_JOINS (consent.selectors, tokens.services.grants); binds `now`.
 GRANT_COLUMNS = (
     f"{columns('o', OAuthToken)}, c.client_id, u.is_active, {GRANT_USABLE}, {GRANT_REDEEMABLE}"
 )

@@ -1,5 +1,5 @@
 """Hand-written SQL for the hot paths, run as server-side prepared statements on PostgreSQL (the
-only database, docs/decisions/027-postgresql-only.md).
+only database, docs/decisions/040-postgresql-only.md).
 
 On this kind of machine compiling one ORM query costs 0.5-0.9 ms of CPU, several times the
 round trip it describes, and the token endpoint and the bearer check run a handful of fixed

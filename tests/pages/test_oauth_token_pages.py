@@ -96,7 +96,7 @@ def test_htmx_toggle_returns_the_row_and_deactivates(signed_in, world, htmx, oau
     response = signed_in.post(f"/me/oauth-tokens/{token.id}/status", {"status": "inactive"}, **htmx)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith(f'<tr id="row-{token.id}">')
+    assert html.lstrip().startswith(f'<tr id="row-{token.id}" data-usable="false">')
     assert 'aria-checked="false"' in html and 'name="status" value="active"' in html
     token.refresh_from_db()
     assert token.status == "inactive"
@@ -284,7 +284,7 @@ def test_invalid_edit_shows_errors_in_place_and_changes_nothing(
         response = signed_in.post(f"/me/oauth-tokens/{token.id}", _form(token, **bad), **htmx)
         assert response.status_code == 400, bad
         html = response.content.decode()
-        assert html.lstrip().startswith('<div id="token-detail">')
+        assert html.lstrip().startswith('<div id="token-detail" data-usable=')
         assert 'class="error"' in html
     assert OAuthToken.objects.filter(pk=token.pk).values().get() == before
 
@@ -296,7 +296,7 @@ def test_htmx_edit_returns_the_detail_fragment_with_saved_values(
     response = signed_in.post(f"/me/oauth-tokens/{token.id}", _form(token, name="New"), **htmx)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="token-detail">')
+    assert html.lstrip().startswith('<div id="token-detail" data-usable="true">')
     assert "OAuth token saved." in html and 'value="New"' in html
     token.refresh_from_db()
     assert token.name == "New"

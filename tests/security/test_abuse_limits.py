@@ -100,16 +100,23 @@ def test_failed_client_authentication_counts_per_client_and_address(db, rate_lim
     assert response.status_code == 429
 
 
-def test_failures_from_many_addresses_are_throttled_per_client(db, rate_limits):
-    rate_limits(token_failures="off", token_client_failures=f"{LIMIT}/3600")
-    target, other = OAuthClientFactory(), OAuthClientFactory()
+def test_failures_from_many_addresses_are_throttled_per_client(user, client_app, rate_limits):
+    """A guesser spread over addresses meets the per-client count; an address that never
+    failed (the client's own users) is not refused because of it."""
+    rate_limits(token_failures="100/3600", token_client_failures=f"{LIMIT}/3600")
+    other = OAuthClientFactory()
     for index in range(LIMIT):
-        assert (
-            _bad_grant(Client(), target.client_id, REMOTE_ADDR=f"203.0.113.{index + 1}").status_code
-            == 400
-        )
-    assert _bad_grant(Client(), target.client_id, REMOTE_ADDR="203.0.113.99").status_code == 429
-    assert _bad_grant(Client(), other.client_id, REMOTE_ADDR="203.0.113.99").status_code == 400
+        address = f"203.0.113.{index + 1}"
+        assert _bad_grant(Client(), client_app.client_id, REMOTE_ADDR=address).status_code == 400
+    assert _bad_grant(Client(), client_app.client_id, REMOTE_ADDR="203.0.113.1").status_code == 429
+    # A new address gets one failure, then it is refused too.
+    fresh = "203.0.113.99"
+    assert _bad_grant(Client(), client_app.client_id, REMOTE_ADDR=fresh).status_code == 400
+    assert _bad_grant(Client(), client_app.client_id, REMOTE_ADDR=fresh).status_code == 429
+    # Another client from the same addresses is untouched, and so is this client's own flow.
+    assert _bad_grant(Client(), other.client_id, REMOTE_ADDR="203.0.113.1").status_code == 400
+    body = tokens_for(user, client_app)
+    assert refresh(Client(), client_app, body["refresh_token"])["status"] == 200
 
 
 def test_successful_exchanges_are_never_counted_as_failures(user, client_app, rate_limits):
