@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
@@ -40,6 +41,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from config import metrics
 from consent import selectors
 from consent.cimd import MetadataFetchBusy, is_metadata_document_url
 from consent.forms import ClientMetadataError
@@ -67,6 +69,7 @@ from tokens.services.oauth_tokens import MAX_RESOURCES
 TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 INTROSPECTION_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 JSON_HEADERS = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+logger = logging.getLogger(__name__)
 
 
 class InvalidTargetError(OAuth2Error):
@@ -644,11 +647,13 @@ def authorization_request_validate(params: QueryDict, *, requester: str) -> Auth
     )
 
 
-def _endpoint_call(request: HttpRequest, respond) -> HttpResponse:
+def _endpoint_call(request: HttpRequest, respond, *, endpoint: str) -> HttpResponse:
     """Run an Authlib endpoint; hostile bytes (bad Basic credentials, odd descriptions) answer
     `invalid_request` instead of an exception."""
+    oauth_request = None
     try:
-        response = respond(_server.create_oauth2_request(request))
+        oauth_request = _server.create_oauth2_request(request)
+        response = respond(oauth_request)
     except ValueError:
         response = _server.handle_response(
             400,
@@ -658,7 +663,43 @@ def _endpoint_call(request: HttpRequest, respond) -> HttpResponse:
     if response is None:
         response = _server.handle_response(200, {}, JSON_HEADERS)
     response["Cache-Control"] = "no-store"
+    _endpoint_log(endpoint, oauth_request, response)
     return response
+
+
+GRANT_TYPES = ("authorization_code", "refresh_token")
+
+
+def _endpoint_log(endpoint: str, oauth_request: _Request | None, response: HttpResponse) -> None:
+    """One log line per token, revocation or introspection answer, with the authenticated
+    client and the grant type (never a token), and the refusal counter (config.metrics)."""
+    error = None
+    if response.status_code >= 400:
+        try:
+            error = str(json.loads(response.content).get("error", "other"))
+        except (ValueError, AttributeError):
+            error = "other"
+        if endpoint == "token":
+            metrics.token_refused_count(endpoint=endpoint, error=error)
+    client = getattr(oauth_request, "client", None)
+    grant_type = None
+    if endpoint == "token" and oauth_request is not None:
+        given = oauth_request.form.get("grant_type")
+        grant_type = given if given in GRANT_TYPES else "other"
+    logger.log(
+        logging.DEBUG if endpoint == "introspection" and error is None else logging.INFO,
+        "OAuth %s %s",
+        endpoint,
+        "refused" if error else "answered",
+        extra={
+            "endpoint": endpoint,
+            "outcome": "refused" if error else "ok",
+            "error": error,
+            "client_id": client.model.client_id if client is not None else None,
+            "grant_type": grant_type,
+            "status": response.status_code,
+        },
+    )
 
 
 def token_request_client_id(request: HttpRequest) -> str:
@@ -694,13 +735,15 @@ def token_response_failed(response: HttpResponse) -> bool:
 
 def token_response(request: HttpRequest) -> HttpResponse:
     """Token endpoint (RFC 6749 §3.2): authorization_code and refresh_token grants."""
-    return _endpoint_call(request, _server.create_token_response)
+    return _endpoint_call(request, _server.create_token_response, endpoint="token")
 
 
 def revocation_response(request: HttpRequest) -> HttpResponse:
     """Revocation endpoint (RFC 7009 §2)."""
     return _endpoint_call(
-        request, lambda r: _server.create_endpoint_response(_RevocationEndpoint.ENDPOINT_NAME, r)
+        request,
+        lambda r: _server.create_endpoint_response(_RevocationEndpoint.ENDPOINT_NAME, r),
+        endpoint="revocation",
     )
 
 
@@ -709,6 +752,7 @@ def introspection_response(request: HttpRequest) -> HttpResponse:
     return _endpoint_call(
         request,
         lambda r: _server.create_endpoint_response(_IntrospectionEndpoint.ENDPOINT_NAME, r),
+        endpoint="introspection",
     )
 
 
