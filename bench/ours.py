@@ -47,8 +47,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Membership, Organization, User  # noqa: E402
+from accounts.principals import session_principal  # noqa: E402
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient  # noqa: E402
-from tokens.authentication import session_principal  # noqa: E402
 from tokens.list_cache import oauth_token_pages  # noqa: E402
 from tokens.models import (  # noqa: E402
     AccessToken,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 
 from apikit.scopes import OAUTH_SCOPES
+from config import metrics
 from consent import selectors
 from consent.cimd import MetadataFetchBusy, is_metadata_document_url
 from consent.forms import ClientMetadataError
@@ -164,11 +166,13 @@ def authorization_request_validate(params: QueryDict, *, requester: str) -> Auth
     )
 
 
-def _endpoint_call(request: HttpRequest, respond) -> HttpResponse:
+def _endpoint_call(request: HttpRequest, respond, *, endpoint: str) -> HttpResponse:
     """Run an Authlib endpoint; hostile bytes (bad Basic credentials, odd descriptions) answer
     `invalid_request` instead of an exception."""
+    oauth_request = None
     try:
-        response = respond(server.create_oauth2_request(request))
+        oauth_request = server.create_oauth2_request(request)
+        response = respond(oauth_request)
     except ValueError:
         response = server.handle_response(
             400,
@@ -178,7 +182,43 @@ def _endpoint_call(request: HttpRequest, respond) -> HttpResponse:
     if response is None:
         response = server.handle_response(200, {}, JSON_HEADERS)
     response["Cache-Control"] = "no-store"
+    _endpoint_log(endpoint, oauth_request, response)
     return response
+
+
+GRANT_TYPES = ("authorization_code", "refresh_token")
+
+
+def _endpoint_log(endpoint: str, oauth_request: Request | None, response: HttpResponse) -> None:
+    """One log line per token, revocation or introspection answer, with the authenticated
+    client and the grant type (never a token), and the refusal counter (config.metrics)."""
+    error = None
+    if response.status_code >= 400:
+        try:
+            error = str(json.loads(response.content).get("error", "other"))
+        except (ValueError, AttributeError):
+            error = "other"
+        if endpoint == "token":
+            metrics.token_refused_count(endpoint=endpoint, error=error)
+    client = getattr(oauth_request, "client", None)
+    grant_type = None
+    if endpoint == "token" and oauth_request is not None:
+        given = oauth_request.form.get("grant_type")
+        grant_type = given if given in GRANT_TYPES else "other"
+    logger.log(
+        logging.DEBUG if endpoint == "introspection" and error is None else logging.INFO,
+        "OAuth %s %s",
+        endpoint,
+        "refused" if error else "answered",
+        extra={
+            "endpoint": endpoint,
+            "outcome": "refused" if error else "ok",
+            "error": error,
+            "client_id": client.model.client_id if client is not None else None,
+            "grant_type": grant_type,
+            "status": response.status_code,
+        },
+    )
 
 
 def token_request_client_id(request: HttpRequest) -> str:
@@ -197,6 +237,7 @@ def token_request_client_id(request: HttpRequest) -> str:
     return value if isinstance(value, str) else ""
 
 
+logger = logging.getLogger("consent.oauth")  # the name the log configuration and its tests use
 TOKEN_FAILURE_ERRORS = frozenset({"invalid_client", "invalid_grant", "unauthorized_client"})
 
 
@@ -214,13 +255,15 @@ def token_response_failed(response: HttpResponse) -> bool:
 
 def token_response(request: HttpRequest) -> HttpResponse:
     """Token endpoint (RFC 6749 §3.2): authorization_code and refresh_token grants."""
-    return _endpoint_call(request, server.create_token_response)
+    return _endpoint_call(request, server.create_token_response, endpoint="token")
 
 
 def revocation_response(request: HttpRequest) -> HttpResponse:
     """Revocation endpoint (RFC 7009 §2)."""
     return _endpoint_call(
-        request, lambda r: server.create_endpoint_response(Revocation.ENDPOINT_NAME, r)
+        request,
+        lambda r: server.create_endpoint_response(Revocation.ENDPOINT_NAME, r),
+        endpoint="revocation",
     )
 
 
@@ -229,6 +272,7 @@ def introspection_response(request: HttpRequest) -> HttpResponse:
     return _endpoint_call(
         request,
         lambda r: server.create_endpoint_response(Introspection.ENDPOINT_NAME, r),
+        endpoint="introspection",
     )
 
 
