@@ -3,6 +3,11 @@ from django.urls import include, path
 
 from accounts.views import home, my_account
 
+# The product's name in the admin's header and title, not "Django administration".
+admin.site.site_header = "OAuth Consent Server administration"
+admin.site.site_title = "OAuth Consent Server"
+admin.site.index_title = "Administration"
+
 urlpatterns = [
     path("", home, name="home"),
     path("me", my_account, name="my_account"),

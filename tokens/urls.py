@@ -30,6 +30,11 @@ urlpatterns = [
         oauth_tokens.oauth_token_caps_preview,
         name="oauth_token_caps",
     ),
+    path(
+        "me/oauth-tokens/clients/<str:client_id>/revoke",
+        oauth_tokens.oauth_token_revoke_client,
+        name="oauth_token_revoke_client",
+    ),
     path("me/tokens", api_tokens.api_token_list, name="api_token_list"),
     path("me/tokens/new", api_tokens.api_token_new, name="api_token_new"),
     path("me/tokens/new/caps", api_tokens.api_token_caps_preview, name="api_token_new_caps"),

@@ -150,20 +150,27 @@ def _get(owner: TokenOwner, request: HttpRequest, token_id: str) -> ApiToken:
     return get_owned_or_404(_tokens(owner, request), token_id)
 
 
-def _list(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
+def _table_context(request: HttpRequest, owner: TokenOwner, list_url: str | None = None) -> dict:
     page = list_page(
-        request, spec=API_TOKEN_LIST, fetch=lambda params: _fetch(owner, request, params)
+        request,
+        spec=API_TOKEN_LIST,
+        fetch=lambda params: _fetch(owner, request, params),
+        list_url=list_url,
     )
-    context = {
+    return {
         "owner": owner,
         "nav": owner.nav,
         "page": page,
         "rows": [ApiTokenRow(t, owner) for t in page.items],
         "sort": page.sort_links(),
-        "list_url": request.get_full_path(),
+        "list_url": list_url or request.get_full_path(),
     }
+
+
+def _list(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
+    context = _table_context(request, owner)
     template = f"{LIST_TEMPLATE}#table" if request.htmx else LIST_TEMPLATE
-    return render(request, template, context, status=400 if page.error else 200)
+    return render(request, template, context, status=400 if context["page"].error else 200)
 
 
 def _caps(request: HttpRequest, owner: TokenOwner, form, cap: RoleCap) -> CapRows | None:
@@ -337,7 +344,15 @@ def _delete(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
     name = token.name
     api_token_delete_service(token=token)
     if request.htmx:
-        return render(request, f"{LIST_TEMPLATE}#deleted_row", {"name": name})
+        # The whole table again, so the count, the pages or the empty state are right.
+        context = {
+            **_table_context(request, owner, list_url),
+            "notice": f"API token “{name}” deleted.",
+        }
+        response = render(request, f"{LIST_TEMPLATE}#table", context)
+        response["HX-Retarget"] = "#token-table"
+        response["HX-Reswap"] = "outerHTML"
+        return response
     messages.success(request, f"{owner.kind_label} “{name}” deleted.")
     return redirect(list_url)
 
