@@ -275,7 +275,7 @@ def oauth_token_revoke_client(request: HttpRequest, client_id: str) -> HttpRespo
     if request.method == "GET":
         count = oauth_token_counts_by_client(user=request.user).get(client.pk, 0)
         context = {
-            "kind": f"all {count} OAuth token(s) of",
+            "kind": f"{count} OAuth token(s) of",
             "name": client.client_name,
             "list_url": list_url,
             "cancel_url": list_url,
