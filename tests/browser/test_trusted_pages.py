@@ -52,7 +52,9 @@ def authorize_path(client: OAuthClient, scope: str = "all.Application.read only.
     return f"/oauth/authorize?{urlencode(query)}"
 
 
-def test_every_page_has_no_serious_accessibility_violation(page, demo_user, oauth_client):
+def test_every_page_has_no_serious_accessibility_violation(
+    page, demo_user, oauth_client, screenshot_dir
+):
     work, *_ = _tokens(demo_user)
     page.goto("/accounts/login/")
     assert_accessible(page)
@@ -97,6 +99,7 @@ def test_every_page_has_no_serious_accessibility_violation(page, demo_user, oaut
     OAuthToken.objects.filter(client=oauth_client).update(authorization_status="authorized")
     page.goto(authorize_path(oauth_client, "all.Application.read all.Organization.read"))
     page.locator(".badge.granted").first.wait_for()
+    page.screenshot(path=screenshot_dir / "consent-incremental.png", full_page=True)
     assert_accessible(page)
     page.goto("/oauth/authorize?client_id=nobody&response_type=code")
     assert_accessible(page)
