@@ -137,7 +137,7 @@ def test_omitted_scope_defaults_to_the_client_registration(user):
     client_app = OAuthClientFactory(scope="only.User.read")
     response = _page(logged_in(user), client_app, scope=None)
     assert response.status_code == 200
-    assert [name for name, _ in response.context["scopes"]] == ["only.User.read"]
+    assert [s.name for s in response.context["scopes"]] == ["only.User.read"]
 
 
 def test_omitted_scope_without_registered_scope_is_invalid_scope(user, client_app):
