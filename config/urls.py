@@ -6,7 +6,6 @@ from accounts.views import home, my_account
 # The product's name in the admin's header and title, not "Django administration".
 admin.site.site_header = "OAuth Consent Server administration"
 admin.site.site_title = "OAuth Consent Server"
-admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("", home, name="home"),

@@ -168,6 +168,22 @@ def test_effective_role_preview_last_change_wins_with_a_busy_sign(page, demo_use
     page.unroute("**/oauth/authorize")
 
 
+def test_every_change_of_an_override_updates_the_effective_role(page, demo_user, oauth_client):
+    """The overrides are redrawn with each answer: changes after a redraw must still count."""
+    log_in(page, demo_user, "/")
+    page.goto(authorize_path(oauth_client))
+    acme = page.locator(f'.effective-role[data-org="{demo_user.acme.id}"]')
+    globex = page.locator(f'.effective-role[data-org="{demo_user.globex.id}"]')
+    for choice, label in [("collaborate", "Collaborator"), ("none", "None"), ("edit", "Editor")]:
+        page.get_by_label("Override for Acme Robotics").select_option(choice)
+        expect(acme).to_have_text(label)
+    page.get_by_label("Override for Globex").select_option("none")
+    expect(globex).to_have_text("None")
+    page.get_by_label("Default Maximum Client Role").select_option("admin")
+    expect(acme).to_have_text("Editor")  # the override still holds
+    expect(page.locator(".effective-role[data-org='sandbox']")).to_have_text("Administrator")
+
+
 def test_effective_role_preview_without_javascript_uses_the_button(
     browser, live_server, demo_user, oauth_client
 ):
