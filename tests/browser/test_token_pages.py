@@ -46,6 +46,7 @@ def _tokens(user):
             claude,
             default_role="edit",
             creation_date=now - timedelta(days=12),
+            last_used=now - timedelta(hours=3),
         ),
         make("MCP Inspector", inspector, creation_date=now - timedelta(days=3)),
         make(
