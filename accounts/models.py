@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.ids import new_object_id
@@ -105,6 +106,13 @@ class Application(models.Model):
     )
     creation_date = models.DateTimeField(auto_now_add=True)
     last_updated = models.DateTimeField(auto_now=True)
+    # The API's `ownerId` (the organization, or the Sandbox's user), kept by PostgreSQL so the
+    # application list can sort on it like on any column.
+    owner_id = models.GeneratedField(
+        expression=Coalesce(F("organization_id"), F("sandbox_user_id")),
+        output_field=models.CharField(max_length=24),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["name"]

@@ -119,6 +119,47 @@ class RoleCap:
                 return app_entry["role"]
         return entry["role"]
 
+    def within(self, ceiling: RoleCap) -> bool:
+        """True if this cap is nowhere above `ceiling`: its default role, and its role for every
+        organization (or the Sandbox) and application that either cap names. Compared cap to cap,
+        so it holds whatever roles the user has now or is given later."""
+        if _RANK[self.default_role] > _RANK[ceiling.default_role]:
+            return False
+        places = {(org_id, None) for org_id in self._org_ids() | ceiling._org_ids()}
+        places |= self._app_keys() | ceiling._app_keys()
+        for org_id, app_id in places:
+            mine, theirs = (
+                (self.for_organization(org_id), ceiling.for_organization(org_id))
+                if app_id is None
+                else (self.for_application(org_id, app_id), ceiling.for_application(org_id, app_id))
+            )
+            if _RANK[mine] > _RANK[theirs]:
+                return False
+        return True
+
+    def lowered_to(self, role: str) -> RoleCap:
+        """The same cap with `role` as its default and no override above it."""
+        org_roles = []
+        for entry in self.org_roles:
+            lowered = {**entry, "role": lower_role(entry["role"], role)}
+            if entry.get("applicationRoles"):
+                lowered["applicationRoles"] = [
+                    {**app, "role": lower_role(app["role"], role)}
+                    for app in entry["applicationRoles"]
+                ]
+            org_roles.append(lowered)
+        return RoleCap(default_role=role, org_roles=org_roles)
+
+    def _org_ids(self) -> set[str]:
+        return {entry["orgId"] for entry in self.org_roles}
+
+    def _app_keys(self) -> set[tuple[str, str]]:
+        return {
+            (entry["orgId"], app["resourceId"])
+            for entry in self.org_roles
+            for app in entry.get("applicationRoles") or ()
+        }
+
     def _org_entry(self, organization_id: str) -> dict | None:
         for entry in self.org_roles:
             if entry["orgId"] == organization_id:

@@ -37,6 +37,7 @@ APPLICATION_LIST = ListSpec(
     sort_fields={
         "name": "name",
         "id": "id",
+        "ownerId": "owner_id",
         "creationDate": "creation_date",
         "lastUpdated": "last_updated",
     },

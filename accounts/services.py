@@ -7,19 +7,9 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Application, Organization
-from apikit.errors import validation_error
+from accounts.text import text_validate
 
 UNSET: Any = object()
-
-
-def _text(field: str, value: object, *, max_length: int, required: bool) -> str:
-    if not isinstance(value, str):
-        raise validation_error(f"{field} must be a string")
-    if required and not value.strip():
-        raise validation_error(f"{field} must not be empty")
-    if len(value) > max_length:
-        raise validation_error(f"{field} must be at most {max_length} characters")
-    return value
 
 
 @transaction.atomic
@@ -30,10 +20,12 @@ def organization_update(
     locked = Organization.objects.select_for_update().get(pk=organization.pk)
     changed = []
     if name is not UNSET:
-        locked.name = _text("name", name, max_length=255, required=True)
+        locked.name = text_validate("name", name, max_length=255, required=True)
         changed.append("name")
     if description is not UNSET:
-        locked.description = _text("description", description, max_length=32767, required=False)
+        locked.description = text_validate(
+            "description", description, max_length=32767, required=False
+        )
         changed.append("description")
     locked.save(update_fields=[*changed, "last_updated"])
     return locked
@@ -47,10 +39,12 @@ def application_update(
     locked = Application.objects.select_for_update().get(pk=application.pk)
     changed = []
     if name is not UNSET:
-        locked.name = _text("name", name, max_length=255, required=True)
+        locked.name = text_validate("name", name, max_length=255, required=True)
         changed.append("name")
     if description is not UNSET:
-        locked.description = _text("description", description, max_length=32767, required=False)
+        locked.description = text_validate(
+            "description", description, max_length=32767, required=False
+        )
         changed.append("description")
     locked.save(update_fields=[*changed, "last_updated"])
     return locked

@@ -79,8 +79,11 @@ class Page(Generic[T]):
 
 def _text_param(query: Mapping[str, str], name: str) -> str:
     value = query.get(name, "") or ""
-    if len(value) > MAX_FILTER_LENGTH or "\x00" in value:
+    if len(value) > MAX_FILTER_LENGTH:
         raise validation_error(f"{name} must be at most {MAX_FILTER_LENGTH} characters")
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL, so no stored value could ever match it.
+        raise validation_error(f"{name} must not contain a NUL character")
     return value
 
 

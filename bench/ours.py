@@ -48,6 +48,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Membership, Organization, User  # noqa: E402
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient  # noqa: E402
+from tokens.authentication import session_principal  # noqa: E402
 from tokens.list_cache import oauth_token_pages  # noqa: E402
 from tokens.models import (  # noqa: E402
     AccessToken,
@@ -291,7 +292,13 @@ def list_api_token() -> str:
     from tokens.services.api_tokens import api_token_create
 
     user = _user(LIST_EMAIL)
-    _, raw = api_token_create(owner=user, creator=user, name="bench list", scope=["all.User"])
+    _, raw = api_token_create(
+        owner=user,
+        creator=user,
+        actor=session_principal(user),
+        name="bench list",
+        scope=["all.User"],
+    )
     return raw
 
 
@@ -317,7 +324,9 @@ def revocation_check(url: str) -> None:
     raw = raw_file.read_text().split()[0]
     before = [status(raw) for _ in range(20)]
     token = AccessToken.objects.by_value(raw).select_related("oauth_token").get()
-    oauth_token_set_status(token=token.oauth_token, active=False)
+    oauth_token_set_status(
+        token=token.oauth_token, actor=session_principal(token.oauth_token.user), active=False
+    )
     after = status(raw)
     ok = set(before) == {200} and after == 401
     verdict = (

@@ -5,9 +5,19 @@ Command-line flags (--bind, --workers) override these. The request caps make hos
 may hang while PostgreSQL or Redis is away.
 """
 
-# Request line (method + URL + version) and headers: gunicorn answers 400 (414 for the line)
-# past these. 8 KiB per header fits any browser cookie set; 50 headers is plenty.
-limit_request_line = 4094
+import gunicorn.http.message
+
+# Request line (method + URL + version): 64 KiB. The API answers its own limits in its
+# `{"type","message"}` shape (a list `filter` is at most 1 024 characters, which a client may
+# percent-encode to 9 KiB), so gunicorn's HTML 414 must only meet lines no API call could be.
+# gunicorn clamps this setting to a module constant (8 190 bytes; 0 would mean no bound at all,
+# and its Python parser would buffer a line of any length), so the constant is raised with it,
+# here in the master before any worker starts.
+REQUEST_LINE_LIMIT = 64 * 1024
+gunicorn.http.message.MAX_REQUEST_LINE = REQUEST_LINE_LIMIT
+limit_request_line = REQUEST_LINE_LIMIT
+# Headers: gunicorn answers 400 past these. 8 KiB per header fits any browser cookie set; 50
+# headers is plenty.
 limit_request_fields = 50
 limit_request_field_size = 8190
 

@@ -1,11 +1,25 @@
 """Rate limits on login, token, registration and introspection (RFC 9700 §4.15 brute force,
 RFC 6749 §10.10 credential guessing), counted in the shared Django cache so that every worker
-and every process sees one count per client IP and endpoint (Redis in production and tests).
+and every process sees one count (Redis in production and tests, or the database cache).
 
-A fixed window: the first request of a window creates its counter with `cache.add` (atomic
-SET NX), every request increments it with `cache.incr` (atomic INCR); the counter expires
-with its window. Limits come from `settings.RATE_LIMITS` ("<requests>/<seconds>", or "off")
-and are read on every request, so a change of settings applies at once.
+Two kinds of limit:
+
+- A ceiling on all requests per client IP and endpoint (`rate_limited`): only against floods,
+  so it is generous on the token and registration endpoints, where one hosted client serves
+  thousands of users from a few egress addresses.
+- A limit on *failures* (`failures_throttled`): failed client authentication and invalid
+  grants at the token endpoint, counted per client and address together and per client, and
+  refused registrations per address. Successes are bounded by what users consent to, and the
+  secrets are 256-bit, so only failures signal guessing; a client that behaves is never
+  throttled because a neighbour behind the same address misbehaves.
+
+A fixed window: the first request of a window creates its counter, every request increments
+it, atomically, and the counter expires with its window. On Redis that is one MULTI/EXEC
+(SET NX EX + INCR); on the database cache (DatabaseCache, PostgreSQL) the counter's row is
+locked (SELECT ... FOR UPDATE) around Django's add + incr, so concurrent workers never lose an
+increment; other backends use add + incr as they are (locmem counts per process only). Limits
+come from `settings.RATE_LIMITS` ("<requests>/<seconds>", or "off") and are read on every
+request, so a change of settings applies at once.
 
 When the cache is unreachable the limiter fails open: requests pass, and one warning line is
 logged per outage (at most one a minute per process), so Redis being down never takes login
@@ -14,6 +28,7 @@ or the token endpoint down with it.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -27,8 +42,11 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import format_html
 
@@ -137,8 +155,7 @@ def rate_limit_hit(*, scope: str, key: str, limit: Limit, now: float | None = No
     Raises whatever the cache raises when it is unreachable; `rate_limit_check` fails open.
     """
     now = time.time() if now is None else now
-    window_start = int(now // limit.window) * limit.window
-    cache_key = f"{KEY_PREFIX}:{scope}:{key}:{window_start}"
+    cache_key, window_start = _window_key(scope, key, limit, now)
     # The counter outlives its window by a second so that creation and increment never
     # straddle expiry.
     count = _window_count(cache_key, timeout=limit.window + 1)
@@ -157,13 +174,40 @@ def _window_count(cache_key: str, *, timeout: int) -> int:
         pipeline.set(key, 0, ex=timeout, nx=True)
         pipeline.incr(key)
         return pipeline.execute()[1]
-    cache.add(cache_key, 0, timeout=timeout)
+    backend = caches["default"]
+    if isinstance(backend, DatabaseCache):
+        return _database_window_count(backend, cache_key, timeout=timeout)
+    return _add_incr(backend, cache_key, timeout=timeout)
+
+
+def _add_incr(backend: BaseCache, cache_key: str, *, timeout: int) -> int:
+    backend.add(cache_key, 0, timeout=timeout)
     try:
-        return cache.incr(cache_key)
+        return backend.incr(cache_key)
     except ValueError:
         # Evicted between add and incr: this request opens the window again.
-        cache.add(cache_key, 0, timeout=timeout)
-        return cache.incr(cache_key)
+        backend.add(cache_key, 0, timeout=timeout)
+        return backend.incr(cache_key)
+
+
+def _database_window_count(backend: DatabaseCache, cache_key: str, *, timeout: int) -> int:
+    """Django's DatabaseCache.incr is a read then a write: two workers can both read 4 and
+    both write 5. Locking the counter's row first makes the pair atomic (READ COMMITTED: the
+    read after the lock sees the last committed count)."""
+    alias = router.db_for_write(backend.cache_model_class)
+    key = backend.make_and_validate_key(cache_key)
+    table = connections[alias].ops.quote_name(backend._table)
+    with transaction.atomic(using=alias):
+        backend.add(cache_key, 0, timeout=timeout)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE cache_key = %s FOR UPDATE", [key])
+        return _add_incr(backend, cache_key, timeout=timeout)
+
+
+def _window_peek(cache_keys: list[str]) -> list[int]:
+    """The current counts of these windows (0 where none), without counting."""
+    found = cache.get_many(cache_keys)
+    return [int(found.get(key) or 0) for key in cache_keys]
 
 
 _redis_lock = threading.Lock()
@@ -248,3 +292,77 @@ def rate_limited(
         return wrapper
 
     return decorate
+
+
+def _window_key(scope: str, key: str, limit: Limit, now: float) -> tuple[str, int]:
+    window_start = int(now // limit.window) * limit.window
+    return f"{KEY_PREFIX}:{scope}:{key}:{window_start}", window_start
+
+
+def failures_check(buckets: list[tuple[str, str]], *, now: float | None = None) -> Verdict:
+    """Refused while any (scope, key) bucket has already reached its failure limit in the
+    current window; looks without counting. Allowed when the cache is down."""
+    now = time.time() if now is None else now
+    limited = [(scope, key, limit) for scope, key in buckets if (limit := limit_for(scope))]
+    if not limited:
+        return Verdict(allowed=True, retry_after=0)
+    windows = [_window_key(scope, key, limit, now) for scope, key, limit in limited]
+    try:
+        counts = _window_peek([cache_key for cache_key, _ in windows])
+    except Exception as error:  # fail open, as rate_limit_check
+        outage_log.failed(limited[0][0], error)
+        return Verdict(allowed=True, retry_after=0)
+    retry_after = 0
+    for (_, _, limit), (_, window_start), count in zip(limited, windows, counts, strict=True):
+        if count >= limit.requests:
+            retry_after = max(retry_after, math.ceil(window_start + limit.window - now), 1)
+    return Verdict(allowed=retry_after == 0, retry_after=retry_after)
+
+
+def failures_record(buckets: list[tuple[str, str]], *, now: float | None = None) -> None:
+    """Count one failure in every (scope, key) bucket that has a limit."""
+    now = time.time() if now is None else now
+    for scope, key in buckets:
+        limit = limit_for(scope)
+        if limit is None:
+            continue
+        try:
+            rate_limit_hit(scope=scope, key=key, limit=limit, now=now)
+        except Exception as error:
+            outage_log.failed(scope, error)
+            return
+
+
+def failures_throttled(
+    buckets: Callable[[HttpRequest], list[tuple[str, str]]],
+    *,
+    failed: Callable[[HttpResponse], bool],
+    style: Style = "oauth",
+) -> Callable[[View], View]:
+    """Decorate a view: while a bucket of this request (`buckets(request)`, pairs of scope and
+    key) is at its failure limit, answer 429 without running the view; otherwise run it and,
+    when `failed(response)`, count a failure in each bucket. Successes are never counted."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            keys = buckets(request)
+            verdict = failures_check(keys)
+            if not verdict.allowed:
+                return too_many_requests(style=style, retry_after=verdict.retry_after)
+            response = view(request, *args, **kwargs)
+            if failed(response):
+                failures_record(keys)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def bucket_key(*parts: str) -> str:
+    """A cache-key-safe, bounded key for attacker-chosen text (a client_id may be 1 KiB of
+    anything): SHA-256, hex, truncated to 128 bits."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

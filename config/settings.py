@@ -131,11 +131,17 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         socket_timeout=env.float("CACHE_TIMEOUT", default=1.0),
     )
 
-# Rate limits per client IP and endpoint, "<requests>/<seconds>" or "off" (config/ratelimit.py).
+# Rate limits, "<requests>/<seconds>" or "off" (config/ratelimit.py; README and
+# docs/security.md say why each is what it is). Ceilings count every request per client IP;
+# *_failures count only failures: failed client authentication and invalid grants per client
+# and IP together and per client; refused registrations per IP.
 RATE_LIMITS = {
     "login": env.str("RATE_LIMIT_LOGIN", default="10/60"),
-    "token": env.str("RATE_LIMIT_TOKEN", default="60/60"),
-    "register": env.str("RATE_LIMIT_REGISTER", default="30/3600"),
+    "token": env.str("RATE_LIMIT_TOKEN", default="3000/60"),
+    "token_failures": env.str("RATE_LIMIT_TOKEN_FAILURES", default="20/60"),
+    "token_client_failures": env.str("RATE_LIMIT_TOKEN_CLIENT_FAILURES", default="600/60"),
+    "register": env.str("RATE_LIMIT_REGISTER", default="600/3600"),
+    "register_failures": env.str("RATE_LIMIT_REGISTER_FAILURES", default="30/3600"),
     "introspect": env.str("RATE_LIMIT_INTROSPECT", default="600/60"),
 }
 # Reverse proxies in front of the server that append to X-Forwarded-For (0: use REMOTE_ADDR).
@@ -218,11 +224,20 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # OAuth lifetimes.
 OAUTH_ACCESS_TOKEN_LIFETIME = env.int("OAUTH_ACCESS_TOKEN_LIFETIME", default=3600)
 OAUTH_AUTHORIZATION_CODE_LIFETIME = env.int("OAUTH_AUTHORIZATION_CODE_LIFETIME", default=600)
+# Scope of an authorization request that sends none and whose client registered none
+# (RFC 6749 §3.3); space-separated, shown on the consent screen like a requested scope.
+OAUTH_DEFAULT_SCOPE = env.str("OAUTH_DEFAULT_SCOPE", default="only.User.read")
 OAUTH_PENDING_TOKEN_MAX_AGE = env.int("OAUTH_PENDING_TOKEN_MAX_AGE", default=24 * 3600)
 # Per-process memory for repeated OAuth token list pages (tokens.list_cache); 0 turns it off.
 OAUTH_TOKEN_LIST_CACHE_BYTES = env.int("OAUTH_TOKEN_LIST_CACHE_BYTES", default=32 * 1024 * 1024)
 # Client ID Metadata Documents: loopback/private fetches are refused unless allowed (tests only).
 CIMD_ALLOW_PRIVATE_ADDRESSES = env.bool("CIMD_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Those fetches happen before login: an overall deadline (seconds, DNS included) and how many
+# may be in flight at once, server-wide and per caller IP (consent/cimd.py). Keep the
+# server-wide number below the web workers' count, so that fetches never hold them all.
+CIMD_FETCH_DEADLINE = env.float("CIMD_FETCH_DEADLINE", default=2.0)
+CIMD_FETCHES_IN_FLIGHT = env.int("CIMD_FETCHES_IN_FLIGHT", default=1)
+CIMD_FETCHES_IN_FLIGHT_PER_IP = env.int("CIMD_FETCHES_IN_FLIGHT_PER_IP", default=1)
 # Extra CA bundle (PEM path) trusted when fetching those documents; empty = the usual CAs.
 CIMD_CA_BUNDLE = env.str("CIMD_CA_BUNDLE", default="") or None
 

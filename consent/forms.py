@@ -13,6 +13,7 @@ from django.core import signing
 from django.http import QueryDict
 
 from accounts.roles import SANDBOX_ORG_ID, Role
+from accounts.text import has_unsafe_characters
 from consent.models import ClientAuthMethod
 from consent.redirects import redirect_uri_problem
 from tokens.scopes import OAUTH_SCOPES
@@ -62,11 +63,6 @@ class ClientMetadata:
 
 def _metadata_error(description: str) -> ClientMetadataError:
     return ClientMetadataError("invalid_client_metadata", description)
-
-
-def has_unsafe_characters(text: str) -> bool:
-    """Control and format characters (bidi overrides, zero-width) could disguise a name."""
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text)
 
 
 def mixes_look_alike_scripts(text: str) -> bool:

@@ -12,10 +12,11 @@ Views call the plain functions at the bottom (`authorization_request_validate`,
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeGrant,
@@ -40,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import selectors
-from consent.cimd import is_metadata_document_url
+from consent.cimd import MetadataFetchBusy, is_metadata_document_url
 from consent.forms import ClientMetadataError
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
 from consent.redirects import redirect_uri_matches
@@ -92,11 +93,19 @@ class _Client(ClientMixin):
         return uris[0] if len(uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The requested scope, or the client's registered scope when none was requested;
-        None (invalid_scope) when it asks beyond its registration (OAuth 2.1 §7.9)."""
+        """The requested scope; when none was requested (RFC 6749 §3.3 lets the server pick a
+        default, and MCP clients often send none), the client's registered scope, else
+        OAUTH_DEFAULT_SCOPE. None (invalid_scope) when it asks beyond its registration
+        (OAuth 2.1 §7.9) or for a scope this server does not know."""
         registered = self.model.scope.split()
-        requested = list(dict.fromkeys((scope or "").split())) or registered
+        requested = (
+            list(dict.fromkeys((scope or "").split()))
+            or registered
+            or settings.OAUTH_DEFAULT_SCOPE.split()
+        )
         if not requested or (registered and not set(requested) <= set(registered)):
+            return None
+        if not set(requested) <= set(OAUTH_SCOPES):
             return None
         return " ".join(requested)
 
@@ -514,13 +523,22 @@ class AuthorizationRequestError(Exception):
     URI could not be trusted: show an error page and never redirect (RFC 6749 §4.1.2.1)."""
 
     def __init__(
-        self, error: str, description: str, *, redirect_uri: str | None, state: str | None
+        self,
+        error: str,
+        description: str,
+        *,
+        redirect_uri: str | None,
+        state: str | None,
+        client: OAuthClient | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.redirect_uri = redirect_uri
         self.state = state
+        self.client = client
+        self.retry_after = retry_after
 
     def redirect_url(self) -> str:
         assert self.redirect_uri is not None
@@ -577,16 +595,25 @@ def authorization_response_url(redirect_uri: str, params: list[tuple[str, str]])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def authorization_request_validate(params: QueryDict) -> AuthorizationRequest:
+def authorization_request_validate(params: QueryDict, *, requester: str) -> AuthorizationRequest:
     """Validate an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2.1).
 
-    A client_id that is an https URL is first resolved as a Client ID Metadata Document.
+    A client_id that is an https URL is first resolved as a Client ID Metadata Document, within
+    the fetch bounds of consent.cimd (`requester`: the caller's address).
     """
     state = params.get("state")
     client_id = params.get("client_id")
     if is_metadata_document_url(client_id) and len(params.getlist("client_id")) == 1:
         try:
-            metadata_document_client_resolve(client_id=client_id)
+            metadata_document_client_resolve(client_id=client_id, requester=requester)
+        except MetadataFetchBusy as error:
+            raise AuthorizationRequestError(
+                "temporarily_unavailable",
+                f"The client metadata document cannot be fetched now: {error}",
+                redirect_uri=None,
+                state=state,
+                retry_after=error.retry_after,
+            ) from None
         except ClientMetadataError as error:
             raise AuthorizationRequestError(
                 "invalid_client",
@@ -600,11 +627,15 @@ def authorization_request_validate(params: QueryDict) -> AuthorizationRequest:
         grant.validate_no_multiple_request_parameter(request)
         redirect_uri = grant.validate_consent_request()
     except OAuth2Error as error:
+        client = request.client.model if request.client is not None else None
+        if client is None and error.redirect_uri:
+            client = selectors.client_by_client_id(client_id)
         raise AuthorizationRequestError(
             error.error,
             error.description or "",
             redirect_uri=error.redirect_uri,
             state=state,
+            client=client,
         ) from None
     except ValueError:
         # Authlib refuses to build an error description from hostile input.
@@ -637,6 +668,37 @@ def _endpoint_call(request: HttpRequest, respond) -> HttpResponse:
         response = _server.handle_response(200, {}, JSON_HEADERS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def token_request_client_id(request: HttpRequest) -> str:
+    """The client a token request speaks for, as the rate limiter keys it: the user name of
+    HTTP Basic credentials (RFC 6749 §2.3.1, form-encoded), else the `client_id` field. Not
+    authenticated; an unparsable header counts as the empty client."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    value = request.POST.get("client_id", "")
+    return value if isinstance(value, str) else ""
+
+
+TOKEN_FAILURE_ERRORS = frozenset({"invalid_client", "invalid_grant", "unauthorized_client"})
+
+
+def token_response_failed(response: HttpResponse) -> bool:
+    """A token response that signals guessing: failed client authentication or an invalid
+    grant (RFC 6749 §5.2), the only answers a stolen-code or secret guesser gets."""
+    if response.status_code not in (400, 401):
+        return False
+    try:
+        error = json.loads(response.content).get("error")
+    except (ValueError, AttributeError):
+        return False
+    return error in TOKEN_FAILURE_ERRORS
 
 
 def token_response(request: HttpRequest) -> HttpResponse:

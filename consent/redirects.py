@@ -23,6 +23,12 @@ def _loopback_without_port(uri: str) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+def is_loopback_redirect_uri(uri: str) -> bool:
+    """An http URI on localhost, 127.0.0.1 or [::1]: the response stays on the user's machine
+    (RFC 8252 §7.3)."""
+    return _loopback_without_port(uri) is not None
+
+
 def redirect_uri_matches(registered: list[str], requested: str) -> bool:
     """True if `requested` is one of `registered`, byte for byte, or a loopback variant on another port."""
     if requested in registered:

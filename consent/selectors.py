@@ -19,7 +19,7 @@ from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, role_lab
 from config.prepared import columns, fetch_one, instance, is_postgresql
 from consent.forms import DATA_IMAGE, ROLE_CHOICES, has_unsafe_characters, web_url_problem
 from consent.models import ClientRegistration, OAuthClient
-from consent.redirects import LOOPBACK_HOSTS
+from consent.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
 from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken, TokenStatus
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.secrets import SecretKind, secret_digest
@@ -301,3 +301,24 @@ def consent_account(*, user: User, authorize_url: str) -> dict[str, str]:
     """Who is signing in, and "Not you?": log out, log in again, come back to this request."""
     login = f"{settings.LOGIN_URL}?{urlencode({'next': authorize_url})}"
     return {"account_email": user.email, "switch_account_next": login}
+
+
+def error_redirect_allowed(*, client: OAuthClient | None, redirect_uri: str, user: User) -> bool:
+    """May an authorization error be redirected to `redirect_uri` without a click?
+
+    RFC 9700 §4.11.2 and OAuth 2.1 §7.13.2 (open redirector): only when the redirect target is
+    vouched for: an administrator created the client, the URI is a loopback address (the
+    response stays on the user's machine), or this user has authorized the client before
+    (clicked Authorize on a consent screen that named the redirect host).
+    A dynamically registered or metadata-document client nobody here has confirmed, and any
+    client while the user is anonymous, gets our error page with a link instead.
+    """
+    if client is None:
+        return False
+    if client.registration == ClientRegistration.ADMIN or is_loopback_redirect_uri(redirect_uri):
+        return True
+    if not user.is_authenticated:
+        return False
+    # Clicking Authorize on the consent screen (which shows the redirect host) confirms the
+    # client, whether or not its code was redeemed yet.
+    return OAuthToken.objects.filter(user=user, client=client).exists()

@@ -10,9 +10,16 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from consent.cimd import MetadataDocumentError, is_metadata_document_url, metadata_document_fetch
+from consent.cimd import (
+    MetadataDocumentError,
+    MetadataFetchBusy,
+    failure_remember,
+    is_metadata_document_url,
+    metadata_document_fetch_bounded,
+)
 from consent.forms import ClientMetadata, ClientMetadataError, client_metadata_clean
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
+from tokens.authentication import session_principal
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
@@ -66,11 +73,13 @@ def client_secret_rotate(*, client: OAuthClient) -> str:
     return raw
 
 
-def metadata_document_client_resolve(*, client_id: str) -> OAuthClient:
+def metadata_document_client_resolve(*, client_id: str, requester: str) -> OAuthClient:
     """The client for a Client ID Metadata Document URL, fetched when missing or stale.
 
     The stored row is the cache: it is reused until `metadata_expires_at`, which follows the
-    document's HTTP cache headers. Raises ClientMetadataError when the document is unusable.
+    document's HTTP cache headers; an unusable document is remembered too (consent.cimd).
+    Raises ClientMetadataError when the document is unusable, MetadataFetchBusy when too many
+    fetches are in flight (`requester`: the caller's address).
     """
     now = timezone.now()
     client = OAuthClient.objects.filter(client_id=client_id).first()
@@ -81,19 +90,16 @@ def metadata_document_client_resolve(*, client_id: str) -> OAuthClient:
     if not is_metadata_document_url(client_id):
         raise ClientMetadataError("invalid_client_metadata", "client_id is not a document URL")
     try:
-        document = metadata_document_fetch(client_id)
+        document = metadata_document_fetch_bounded(client_id, requester=requester)
+    except MetadataFetchBusy:
+        raise
     except MetadataDocumentError as error:
         raise ClientMetadataError("invalid_client_metadata", str(error)) from None
-    # CIMD §4.1: the document's client_id must equal the URL it was fetched from, exactly.
-    if document.data.get("client_id") != client_id:
-        raise ClientMetadataError(
-            "invalid_client_metadata", "the document's client_id does not equal its URL"
-        )
-    metadata = client_metadata_clean(document.data, metadata_document=True)
-    if _verified_name_taken(metadata.client_name):
-        raise ClientMetadataError(
-            "invalid_client_metadata", "client_name is already used by a verified client"
-        )
+    try:
+        metadata = _metadata_document_clean(client_id, document.data)
+    except ClientMetadataError as error:
+        failure_remember(client_id, error.description, max_age=document.max_age)
+        raise
     fields = {
         **asdict(metadata),
         "registration": ClientRegistration.METADATA_DOCUMENT,
@@ -106,6 +112,20 @@ def metadata_document_client_resolve(*, client_id: str) -> OAuthClient:
         # Two first fetches raced; the other one stored the same document.
         client = OAuthClient.objects.get(client_id=client_id)
     return client
+
+
+def _metadata_document_clean(client_id: str, data: dict) -> ClientMetadata:
+    # CIMD §4.1: the document's client_id must equal the URL it was fetched from, exactly.
+    if data.get("client_id") != client_id:
+        raise ClientMetadataError(
+            "invalid_client_metadata", "the document's client_id does not equal its URL"
+        )
+    metadata = client_metadata_clean(data, metadata_document=True)
+    if _verified_name_taken(metadata.client_name):
+        raise ClientMetadataError(
+            "invalid_client_metadata", "client_name is already used by a verified client"
+        )
+    return metadata
 
 
 @transaction.atomic
@@ -125,6 +145,7 @@ def consent_authorize(
     POST /api/me/oauth-tokens) and a code for it. Returns (token, raw code)."""
     token = oauth_token_create(
         user=user,
+        actor=session_principal(user),
         client=client,
         name=client.client_name[:255],
         scope=scope,

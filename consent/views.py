@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.roles import SANDBOX_ORG_ID, Role
 from apikit.errors import ApiError
-from config.ratelimit import rate_limited
+from config.ratelimit import bucket_key, client_ip, failures_throttled, rate_limited
 from consent import oauth, selectors, services
 from consent.forms import (
     ROLE_CHOICES,
@@ -71,7 +71,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _consent_decide(request)
     try:
-        authorization = oauth.authorization_request_validate(request.GET)
+        authorization = oauth.authorization_request_validate(
+            request.GET, requester=client_ip(request)
+        )
     except oauth.AuthorizationRequestError as error:
         return _authorization_error(request, error)
     if not request.user.is_authenticated:
@@ -87,16 +89,41 @@ SUSPENDED_MESSAGE = "An administrator has suspended this application. It cannot 
 
 def _authorization_error(request: HttpRequest, error: oauth.AuthorizationRequestError):
     """An untrusted client or redirect URI gets an error page, never a redirect (RFC 6749
-    §4.1.2.1); other errors redirect, but only once the user has logged in (RFC 9700 §4.11.2)."""
+    §4.1.2.1). A client nobody here vouches for gets the page with a link to its redirect
+    host, not an automatic redirect (RFC 9700 §4.11.2); other errors redirect, but only once
+    the user has logged in."""
+    if error.retry_after is not None:
+        # Too many metadata document fetches in flight: 503 (RFC 9110 §15.6.4), try again.
+        response = _error_page(request, error.description, status=503)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     if error.redirect_uri is None:
         return _error_page(request, error.description, status=400)
+    if not selectors.error_redirect_allowed(
+        client=error.client, redirect_uri=error.redirect_uri, user=request.user
+    ):
+        return _error_page(
+            request,
+            error.description or error.error,
+            status=400,
+            continue_url=error.redirect_url(),
+            redirect_host=selectors.redirect_uri_host(error.redirect_uri),
+        )
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return HttpResponseRedirect(error.redirect_url())
 
 
-def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(request, "consent/error.html", {"message": message}, status=status)
+def _error_page(
+    request: HttpRequest,
+    message: str,
+    *,
+    status: int,
+    continue_url: str | None = None,
+    redirect_host: str | None = None,
+) -> HttpResponse:
+    context = {"message": message, "continue_url": continue_url, "redirect_host": redirect_host}
+    return render(request, "consent/error.html", context, status=status)
 
 
 def _consent_decide(request: HttpRequest) -> HttpResponse:
@@ -111,7 +138,7 @@ def _consent_decide(request: HttpRequest) -> HttpResponse:
         )
         return _error_page(request, message, status=400)
     try:
-        authorization = oauth.authorization_request_validate(params)
+        authorization = oauth.authorization_request_validate(params, requester=client_ip(request))
     except oauth.AuthorizationRequestError as error:
         return _authorization_error(request, error)
     if authorization.client.is_suspended:
@@ -204,9 +231,19 @@ def _consent_render(
     return render(request, template, context)
 
 
+def _token_failure_buckets(request: HttpRequest) -> list[tuple[str, str]]:
+    """Failures count per client and address together, and per client (config/ratelimit.py)."""
+    client_id = oauth.token_request_client_id(request)
+    return [
+        ("token_failures", bucket_key(client_id, client_ip(request))),
+        ("token_client_failures", bucket_key(client_id)),
+    ]
+
+
 @csrf_exempt
 @require_POST
 @rate_limited("token")
+@failures_throttled(_token_failure_buckets, failed=oauth.token_response_failed)
 def token(request: HttpRequest) -> HttpResponse:
     """Token endpoint (RFC 6749 §3.2; form-encoded; public clients send client_id)."""
     return oauth.token_response(request)
@@ -230,6 +267,10 @@ def introspect(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 @rate_limited("register")
+@failures_throttled(
+    lambda request: [("register_failures", client_ip(request))],
+    failed=lambda response: response.status_code == 400,
+)
 def register(request: HttpRequest) -> JsonResponse:
     """Dynamic Client Registration (RFC 7591 §3): JSON in, 201 with the client (and its secret,
     shown this once) or a §3.2.2 error."""

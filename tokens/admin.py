@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apikit.errors import ApiError
+from tokens.authentication import Principal, admin_principal
 from tokens.models import (
     AccessToken,
     ApiToken,
@@ -92,7 +93,7 @@ class TokenAdminBase(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def update_service(self, obj, **changes):
+    def update_service(self, obj, actor: Principal, **changes):
         raise NotImplementedError
 
     def delete_service(self, obj) -> None:
@@ -104,7 +105,7 @@ class TokenAdminBase(admin.ModelAdmin):
         }
         if changes:
             try:
-                self.update_service(obj, **changes)
+                self.update_service(obj, actor=admin_principal(request.user), **changes)
             except ApiError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
 
@@ -120,7 +121,9 @@ class TokenAdminBase(admin.ModelAdmin):
         done = skipped = 0
         for obj in queryset.filter(status=TokenStatus.ACTIVE):
             try:
-                self.update_service(obj, status=TokenStatus.INACTIVE)
+                self.update_service(
+                    obj, actor=admin_principal(request.user), status=TokenStatus.INACTIVE
+                )
                 done += 1
             except ApiError:
                 skipped += 1  # expired tokens cannot be changed
@@ -193,8 +196,8 @@ class OAuthTokenAdmin(TokenAdminBase):
         "last_updated",
     ]
 
-    def update_service(self, obj, **changes):
-        return oauth_token_update(token=obj, **changes)
+    def update_service(self, obj, actor: Principal, **changes):
+        return oauth_token_update(token=obj, actor=actor, **changes)
 
     def delete_service(self, obj) -> None:
         oauth_token_delete(token=obj, reason="deleted by an administrator")
@@ -236,8 +239,8 @@ class ApiTokenAdmin(TokenAdminBase):
         "last_updated",
     ]
 
-    def update_service(self, obj, **changes):
-        return api_token_update(token=obj, **changes)
+    def update_service(self, obj, actor: Principal, **changes):
+        return api_token_update(token=obj, actor=actor, **changes)
 
     def delete_service(self, obj) -> None:
         api_token_delete(token=obj)

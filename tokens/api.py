@@ -200,6 +200,7 @@ def oauth_tokens_post(call: ApiCall) -> dict[str, Any]:
         expiration = iso_datetime_parse("expirationDate", body["expirationDate"])
     token = oauth_token_create(
         user=call.user,
+        actor=call.principal,
         client=client,
         name=body["name"],
         description=body.get("description", ""),
@@ -208,8 +209,8 @@ def oauth_tokens_post(call: ApiCall) -> dict[str, Any]:
         code_challenge=oauth["code_challenge"],
         code_challenge_method=oauth["code_challenge_method"],
         resource=_resources_validate(oauth.get("resource")),
-        default_role=body.get("defaultRole", Role.VIEW),
-        org_roles=body.get("orgRoles", []),
+        default_role=body.get("defaultRole"),
+        org_roles=body.get("orgRoles"),
         expiration_date=expiration,
     )
     return oauth_token_to_dict(token)
@@ -236,7 +237,7 @@ def oauth_token_get(call: ApiCall) -> dict[str, Any]:
 )
 def oauth_token_patch(call: ApiCall) -> dict[str, Any]:
     token = selectors.oauth_token_get(user=call.user, token_id=call.ids["oauthTokenId"])
-    oauth_token_update(token=token, **_caps_and_text(call.body))
+    oauth_token_update(token=token, actor=call.principal, **_caps_and_text(call.body))
     return oauth_token_get(call)
 
 
@@ -275,12 +276,13 @@ def _api_token_create(call: ApiCall, owner: User | Application) -> dict[str, Any
     token, raw = api_token_create(
         owner=owner,
         creator=_creator(call),
+        actor=call.principal,
         name=body["name"],
         description=body.get("description", ""),
         scope=body.get("scope"),
         expiration_date=expiration,
-        default_role=body.get("defaultRole", Role.ADMIN),
-        org_roles=body.get("orgRoles", []),
+        default_role=body.get("defaultRole"),
+        org_roles=body.get("orgRoles"),
         status=body.get("status", "active"),
     )
     return api_token_to_dict(token, raw=raw)
@@ -331,7 +333,9 @@ def user_token_get(call: ApiCall) -> dict[str, Any]:
 )
 def user_token_patch(call: ApiCall) -> dict[str, Any]:
     token = selectors.user_api_token_get(user=call.user, token_id=call.ids["apiTokenId"])
-    return api_token_to_dict(api_token_update(token=token, **_caps_and_text(call.body)))
+    return api_token_to_dict(
+        api_token_update(token=token, actor=call.principal, **_caps_and_text(call.body))
+    )
 
 
 @user_token_route.operation(
@@ -407,7 +411,9 @@ def app_token_patch(call: ApiCall) -> dict[str, Any]:
     token = selectors.application_api_token_get(
         application=application, token_id=call.ids["apiTokenId"]
     )
-    return api_token_to_dict(api_token_update(token=token, **_caps_and_text(call.body)))
+    return api_token_to_dict(
+        api_token_update(token=token, actor=call.principal, **_caps_and_text(call.body))
+    )
 
 
 @app_token_route.operation(

@@ -32,7 +32,7 @@ from tokens.models import (
 )
 from tokens.secrets import SecretKind, secret_digest
 
-PrincipalKind = Literal["session", "oauth", "user_api", "application_api"]
+PrincipalKind = Literal["session", "admin", "oauth", "user_api", "application_api"]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -57,6 +57,12 @@ class Principal:
 
 def session_principal(user: User) -> Principal:
     return Principal(kind="session", user=user, scope=None, cap=None)
+
+
+def admin_principal(user: User) -> Principal:
+    """A staff member in the Django admin, which changes only a token's name, description and
+    status: trusted with every token (tokens.ceiling), and audited like any change."""
+    return Principal(kind="admin", user=user, scope=None, cap=None)
 
 
 # Of the client, only its client_id (read here and by introspection, consent.oauth): every

@@ -21,17 +21,31 @@ MAX_ORG_ROLES = 25
 MAX_APPLICATION_ROLES = 100
 
 
-def cap_validate(*, user: User | None, default_role: str, org_roles: list) -> RoleCap:
-    """Return a RoleCap, or raise a Validation ApiError naming the offending field."""
+def cap_validate(
+    *,
+    user: User | None,
+    default_role: str,
+    org_roles: list,
+    application: Application | None = None,
+) -> RoleCap:
+    """Return a RoleCap, or raise a Validation ApiError naming the offending field.
+
+    A user's token may name the user's organizations and the Sandbox; an application's token
+    (`application`, with `user` None) may name only the application's own organization (or the
+    Sandbox, for a Sandbox application) and only that application.
+    """
     if default_role not in Role.values:
         raise validation_error(f"defaultRole must be one of {', '.join(Role.values)}")
     if not isinstance(org_roles, list) or len(org_roles) > MAX_ORG_ROLES:
         raise validation_error(f"orgRoles must be a list of at most {MAX_ORG_ROLES} entries")
-    member_org_ids = (
-        set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
-        if user is not None
-        else set()
-    )
+    if application is not None:
+        member_org_ids = {application.organization_id} if application.organization_id else set()
+    elif user is not None:
+        member_org_ids = set(
+            Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+        )
+    else:
+        member_org_ids = set()
     seen_orgs: set[str] = set()
     cleaned: list[dict] = []
     for index, entry in enumerate(org_roles):
@@ -43,7 +57,12 @@ def cap_validate(*, user: User | None, default_role: str, org_roles: list) -> Ro
             raise validation_error(f"{where}.orgId must be an organization id or 'sandbox'")
         org_id = org_id.lower()
         if org_id != SANDBOX_ORG_ID and org_id not in member_org_ids:
-            raise validation_error(f"{where}.orgId {org_id} is not an organization of this user")
+            owner = (
+                "this application's" if application is not None else "an organization of this user"
+            )
+            raise validation_error(f"{where}.orgId {org_id} is not {owner}")
+        if application is not None and org_id == SANDBOX_ORG_ID and application.organization_id:
+            raise validation_error(f"{where}.orgId sandbox is not this application's")
         if org_id in seen_orgs:
             raise validation_error(f"{where}.orgId {org_id} is listed twice")
         seen_orgs.add(org_id)
@@ -54,7 +73,11 @@ def cap_validate(*, user: User | None, default_role: str, org_roles: list) -> Ro
             raise validation_error(f"{where} has unknown field {sorted(unknown)[0]}")
         clean_entry: dict = {"orgId": org_id, "role": entry["role"]}
         app_roles = _application_roles_validate(
-            user=user, org_id=org_id, entries=entry.get("applicationRoles", []), where=where
+            user=user,
+            org_id=org_id,
+            entries=entry.get("applicationRoles", []),
+            where=where,
+            application=application,
         )
         if app_roles:
             clean_entry["applicationRoles"] = app_roles
@@ -67,7 +90,7 @@ def cap_validate(*, user: User | None, default_role: str, org_roles: list) -> Ro
 
 
 def _application_roles_validate(
-    *, user: User | None, org_id: str, entries: object, where: str
+    *, user: User | None, org_id: str, entries: object, where: str, application: Application | None
 ) -> list[dict]:
     if not isinstance(entries, list) or len(entries) > MAX_APPLICATION_ROLES:
         raise validation_error(
@@ -76,7 +99,9 @@ def _application_roles_validate(
     if not entries:
         return []
     apps = Application.objects.all()
-    if org_id == SANDBOX_ORG_ID:
+    if application is not None:
+        apps = apps.filter(pk=application.pk)
+    elif org_id == SANDBOX_ORG_ID:
         apps = apps.filter(sandbox_user=user)
     else:
         apps = apps.filter(organization_id=org_id)

@@ -245,14 +245,9 @@ _ACTIONS: tuple[ApiAction, ...] = (
     ),
     ApiAction("org.get", "Organization", read=True, only=("Organization",)),
     ApiAction("org.patch", "Organization", read=False, only=("Organization",)),
-    ApiAction(
-        "applications.get",
-        "Organization",
-        read=True,
-        only=("Organization",),
-        all_also=("Application",),
-        cli=True,
-    ),
+    # The reference lists `applications.get` in the Organization group: an Application-level
+    # scope (all.Application*, .cli) reaches one application, never the list of them.
+    ApiAction("applications.get", "Organization", read=True, only=("Organization",)),
     ApiAction("application.get", "Application", read=True, cli=True),
     ApiAction("application.patch", "Application", read=False, cli=True),
     ApiAction("userOauthTokens.get", "User", read=True, only=("User",)),
@@ -306,3 +301,149 @@ def scope_challenge(action: str) -> str:
     accepted = ACTIONS[action].accepted_scopes()
     grantable = [s for s in OAUTH_SCOPES if s in accepted]
     return " ".join(grantable or accepted)
+
+
+# --- Coverage: may a holder of some scopes hand out another? (the credential ceiling) --------
+
+# Broad scopes, `<all|only>.<Level>[.<suffix>]`. Levels nest User > Organization > Application >
+# Device; Instance stands apart. Suffixes nest "" > bounded > read, and "" > bounded > cli
+# (the CLI's actions are ordinary, non-sensitive application actions).
+_LEVEL_DEPTH = {"User": 0, "Organization": 1, "Application": 2, "Device": 3}
+_SUFFIX_WITHIN = {
+    "": frozenset({"", "bounded", "read", "cli"}),
+    "bounded": frozenset({"bounded", "read", "cli"}),
+    "read": frozenset({"read"}),
+    "cli": frozenset({"cli"}),
+}
+# Each resource scope's group, read off the reference's enum (a resource in the User group is a
+# User-level resource, and so on).
+_GROUP_LEVEL: dict[str, str] = {}
+for _level, _group in (
+    ("Instance", INSTANCE_SCOPES),
+    ("Application", APPLICATION_SCOPES),
+    ("Organization", ORGANIZATION_SCOPES),
+    ("User", USER_SCOPES),
+):
+    for _scope in _group:
+        if not _scope.startswith(("all.", "only.")):
+            _GROUP_LEVEL.setdefault(_scope.split(".", 1)[0], _level)
+# The resources whose actions `only.X` reaches (reference §4, "all. vs only.").
+_ONLY_RESOURCES = {
+    "User": frozenset(
+        {"me", "orgs", "instances", "applicationTemplate", "applicationTemplates"}
+        | {"userApiToken", "userApiTokens", "userOauthToken", "userOauthTokens"}
+    ),
+    "Organization": frozenset(
+        {"org", "applications", "dashboard", "dashboards", "auditLog", "auditLogs"}
+    ),
+}
+# Reference §1.3: the 37 actions `.bounded` excludes.
+SENSITIVE_ACTIONS = frozenset(
+    {
+        "applicationApiToken.delete", "applicationApiToken.patch", "applicationApiTokens.post",
+        "instanceApiToken.delete", "instanceApiToken.patch", "instanceApiTokens.post",
+        "userApiToken.delete", "userApiToken.patch", "userApiTokens.post",
+        "userOauthToken.delete", "userOauthToken.patch", "userOauthTokens.post",
+        "org.inviteMember", "org.modifyMember", "org.removeMember", "org.revokeInvite",
+        "instanceMember.delete", "instanceMember.patch", "instanceMembers.post",
+        "instanceOrgMember.delete", "instanceOrgMember.patch", "instanceOrgMembers.post",
+        "instanceOrgInvite.delete", "instanceOrgInvite.resendInvite", "instanceOrgInvites.post",
+        "me.respondToInvite", "org.transferResources", "me.transferResources",
+        "me.patch", "me.delete", "me.changePassword", "me.verifyEmail",
+        "me.generateTwoFactorAuth", "me.enableTwoFactorAuth", "me.disableTwoFactorAuth",
+        "me.disconnectGithub", "me.refreshToken",
+    }
+)  # fmt: skip
+
+
+def _broad(scope: str) -> tuple[str, str, str] | None:
+    """(`all`|`only`, level, suffix) of a broad scope, else None."""
+    parts = scope.split(".")
+    if len(parts) not in (2, 3) or parts[0] not in ("all", "only"):
+        return None
+    level, suffix = parts[1], parts[2] if len(parts) == 3 else ""
+    if level not in (*_LEVEL_DEPTH, "Instance") or suffix not in _SUFFIX_WITHIN:
+        return None
+    return parts[0], level, suffix
+
+
+def _level_within(inner: str, outer: str) -> bool:
+    """`inner` is `outer` or beneath it (Instance only within itself)."""
+    if "Instance" in (inner, outer):
+        return inner == outer
+    return _LEVEL_DEPTH[inner] >= _LEVEL_DEPTH[outer]
+
+
+def _broad_covers_broad(held: tuple[str, str, str], wanted: tuple[str, str, str]) -> bool:
+    held_kind, held_level, held_suffix = held
+    wanted_kind, wanted_level, wanted_suffix = wanted
+    if wanted_suffix not in _SUFFIX_WITHIN[held_suffix]:
+        return False
+    if held_kind == "only":  # an only. scope reaches its own level's endpoints, nothing more
+        return wanted_kind == "only" and wanted_level == held_level
+    return _level_within(wanted_level, held_level)
+
+
+def _reaches(held: tuple[str, str, str], resource: str) -> bool:
+    """Does a broad scope's level reach a resource at all, whatever its suffix?"""
+    kind, level, _suffix = held
+    if kind == "only":
+        return resource in _ONLY_RESOURCES.get(level, ())
+    if level == "Device":
+        return resource in ("device", "devices")
+    resource_level = _GROUP_LEVEL.get(resource)
+    return resource_level is not None and _level_within(resource_level, level)
+
+
+def _broad_covers_action(held: tuple[str, str, str], action: str) -> bool:
+    """Does a broad scope permit one action `r.<verb>`? An action this server serves answers
+    from its table; any other from its group, its verb and the sensitive list (a read is a
+    `get`; the `.cli` set is only known for served actions)."""
+    if action in ACCEPTED_SCOPES:
+        return ".".join(part for part in held if part) in ACCEPTED_SCOPES[action]
+    resource, verb = action.split(".", 1)
+    suffix = held[2]
+    if not _reaches(held, resource):
+        return False
+    return (
+        suffix == ""
+        or (suffix == "bounded" and action not in SENSITIVE_ACTIONS)
+        or (suffix == "read" and verb == "get")
+    )
+
+
+def _broad_covers_resource(held: tuple[str, str, str], resource: str) -> bool:
+    """Does a broad scope permit every action of a resource (`r.*`, which may hold actions
+    this server does not serve)? Only without a suffix, or `.bounded` where none of the
+    resource's actions is sensitive."""
+    if not _reaches(held, resource):
+        return False
+    sensitive = any(a.startswith(resource + ".") for a in SENSITIVE_ACTIONS)
+    return held[2] == "" or (held[2] == "bounded" and not sensitive)
+
+
+def scope_covers(held: Iterable[str], wanted: str) -> bool:
+    """True if a credential holding `held` may hand out `wanted`: the same scope, or a broader
+    one that contains it (reference §4: `all.X` covers X and beneath, `only.X` its own level,
+    `r.*` every `r.<action>`; no suffix > `.bounded` > `.read`/`.cli`)."""
+    held = set(held)
+    if wanted in held:
+        return True
+    wanted_broad = _broad(wanted)
+    held_broad = [b for b in map(_broad, held) if b is not None]
+    if wanted_broad is not None:
+        return any(_broad_covers_broad(h, wanted_broad) for h in held_broad)
+    resource, _, verb = wanted.partition(".")
+    if not verb:
+        return False
+    if verb != "*" and f"{resource}.*" in held:
+        return True
+    if verb == "*":
+        return any(_broad_covers_resource(h, resource) for h in held_broad)
+    return any(_broad_covers_action(h, wanted) for h in held_broad)
+
+
+def scopes_uncovered(held: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The scopes of `wanted` that `held` does not cover, in order (empty: all covered)."""
+    held = frozenset(held)
+    return [scope for scope in wanted if not scope_covers(held, scope)]

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import OAuthClientFactory
+from tokens.authentication import admin_principal
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.api_tokens import api_token_create
@@ -101,6 +102,7 @@ def api_bearer(db):
         _token, raw = api_token_create(
             owner=owner,
             creator=creator or owner,  # an application token needs creator= (a user)
+            actor=admin_principal(creator or owner),  # test set-up: any token, unchecked
             name="Test token",
             scope=scope,
             default_role=default_role,
@@ -117,6 +119,11 @@ def bearer_any(kind: str, user, application, scope, **kwargs) -> str:
         return make_oauth_bearer(user, scope, **kwargs)[0]
     owner = user if kind == "user_api" else application
     _token, raw = api_token_create(
-        owner=owner, creator=user, name="Test token", scope=scope, **kwargs
+        owner=owner,
+        creator=user,
+        actor=admin_principal(user),
+        name="Test token",
+        scope=scope,
+        **kwargs,
     )
     return raw

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tests.api.conftest import make_oauth_bearer
 from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
+from tokens.authentication import session_principal
 from tokens.models import ApiToken, TokenEvent
 from tokens.secrets import secret_digest
 
@@ -111,7 +112,7 @@ def test_user_token_created_by_a_token_names_its_creator(api, owner, api_bearer)
     assert response.json()["creatorType"] == "apiToken"
     assert response.json()["creatorId"] == creator.pk
     assert response.json()["creatorName"] == "Test token"
-    assert response.json()["scope"] == ["all.User"]
+    assert response.json()["scope"] == ["userApiTokens.post"]  # its own scope, never all.User
 
 
 @pytest.mark.parametrize(
@@ -238,8 +239,8 @@ def test_application_token_reaches_only_its_application(api, owner, org_app, api
     assert api.get(f"/applications/{org_app.pk}", token=raw).status_code == 200
     assert api.get(f"/applications/{sibling.pk}", token=raw).status_code == 404
     assert api.get(f"/applications/{sibling.pk}/tokens", token=raw).status_code == 404
-    listed = api.get("/applications", token=raw).json()
-    assert [item["id"] for item in listed["items"]] == [org_app.pk]
+    # Listing applications is an Organization-level action (reference §4): not for it.
+    assert api.get("/applications", token=raw).status_code == 403
     # It can manage its own application's tokens, as the creator.
     response = api.post(f"/applications/{org_app.pk}/tokens", token=raw, body={"name": "c"})
     assert response.status_code == 201
@@ -323,11 +324,27 @@ def test_the_service_checks_scopes_against_the_reference_enum(db, owner, org_app
     from tokens.services.api_tokens import api_token_create
 
     with pytest.raises(ApiError, match=r"scope\[1\] nope.get is not a known scope"):
-        api_token_create(owner=owner, creator=owner, name="x", scope=["all.User", "nope.get"])
+        api_token_create(
+            owner=owner,
+            creator=owner,
+            actor=session_principal(owner),
+            name="x",
+            scope=["all.User", "nope.get"],
+        )
     with pytest.raises(ApiError, match=r"scope\[0\] orgs.get is not an application scope"):
-        api_token_create(owner=org_app, creator=owner, name="x", scope=["orgs.get"])
+        api_token_create(
+            owner=org_app,
+            creator=owner,
+            actor=session_principal(owner),
+            name="x",
+            scope=["orgs.get"],
+        )
     token, _ = api_token_create(
-        owner=org_app, creator=owner, name="x", scope=["devices.get", "device.patch"]
+        owner=org_app,
+        creator=owner,
+        actor=session_principal(owner),
+        name="x",
+        scope=["devices.get", "device.patch"],
     )
     assert token.scope == ["devices.get", "device.patch"]
     assert not ApiToken.objects.filter(name="x").exclude(pk=token.pk).exists()

@@ -25,6 +25,7 @@ from accounts.ids import is_object_id
 from apikit.openapi import openapi_document
 from tests.api.conftest import make_oauth_bearer
 from tests.factories import ApplicationFactory, MembershipFactory, OAuthClientFactory, UserFactory
+from tokens.authentication import session_principal
 from tokens.services.api_tokens import api_token_create
 
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))
@@ -45,9 +46,19 @@ def fuzz_world(live_server) -> dict[str, str]:
     app = ApplicationFactory(organization=membership.organization)
     ApplicationFactory(organization=None, sandbox_user=user)
     client = OAuthClientFactory()
-    app_token, _ = api_token_create(owner=app, creator=user, name="app", scope=["all.Application"])
-    user_token, _ = api_token_create(owner=user, creator=user, name="other", scope=["all.User"])
-    _, raw = api_token_create(owner=user, creator=user, name="fuzzer", scope=["all.User"])
+    app_token, _ = api_token_create(
+        owner=app,
+        creator=user,
+        actor=session_principal(user),
+        name="app",
+        scope=["all.Application"],
+    )
+    user_token, _ = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="other", scope=["all.User"]
+    )
+    _, raw = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="fuzzer", scope=["all.User"]
+    )
     grant = make_oauth_bearer(user, ["only.User.read"], client=client)[1]
     return {
         "bearer": raw,

@@ -66,9 +66,8 @@ EXPECTED: dict[str, set[str]] = {
         "org.*",
         "org.patch",
     },  # fmt: skip
-    "applications.get": APP_READ
-    | ORG_ONLY
-    | {"all.User.cli", "all.Application.cli", "applications.*", "applications.get"},
+    # The Organization group's action (reference §4): no Application-level or .cli scope.
+    "applications.get": USER_ALL | ORG_ALL | ORG_ONLY | {"applications.*", "applications.get"},
     "application.get": APP_READ
     | {"all.User.cli", "all.Application.cli", "application.*", "application.get"},
     "application.patch": {

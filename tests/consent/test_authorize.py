@@ -140,9 +140,43 @@ def test_omitted_scope_defaults_to_the_client_registration(user):
     assert [s.name for s in response.context["scopes"]] == ["only.User.read"]
 
 
-def test_omitted_scope_without_registered_scope_is_invalid_scope(user, client_app):
+@pytest.mark.parametrize("scope", [None, "", "   "])
+def test_omitted_scope_without_registered_scope_uses_the_default_end_to_end(
+    user, client_app, settings, scope
+):
+    """RFC 6749 §3.3 (issue 15 §3): no `scope` and none registered -> OAUTH_DEFAULT_SCOPE,
+    shown on the consent screen, bound to the code and returned by the token endpoint."""
+    assert settings.OAUTH_DEFAULT_SCOPE == "only.User.read"
+    assert client_app.scope == ""
+    verifier, challenge = pkce_pair()
+    params = authorize_params(client_app, challenge, scope=scope)
+    browser = logged_in(user)
+    page = browser.get(authorize_url(params))
+    assert page.status_code == 200, page.content[:300]
+    assert [name for name, _ in page.context["scopes"]] == ["only.User.read"]
+    assert b"only.User.read" in page.content
+    query = consent(browser, params)
+    result = exchange(Client(), client_app, query["code"], verifier)
+    assert result["status"] == 200, result["body"]
+    assert result["body"]["scope"] == "only.User.read"
+    assert OAuthToken.objects.get(user=user).scope == ["only.User.read"]
+
+
+def test_the_default_scope_is_configurable(user, client_app, settings):
+    settings.OAUTH_DEFAULT_SCOPE = "only.User.read all.Application.read"
     response = _page(logged_in(user), client_app, scope=None)
-    assert query_of(response["Location"])["error"] == "invalid_scope"
+    assert response.status_code == 200
+    assert [name for name, _ in response.context["scopes"]] == [
+        "only.User.read",
+        "all.Application.read",
+    ]
+
+
+def test_a_registered_scope_wins_over_the_default(user, settings):
+    settings.OAUTH_DEFAULT_SCOPE = "all.Application.read"
+    client_app = OAuthClientFactory(scope="only.User.read")
+    response = _page(logged_in(user), client_app, scope=None)
+    assert [name for name, _ in response.context["scopes"]] == ["only.User.read"]
 
 
 def test_omitted_redirect_uri_uses_the_single_registered_one(user, client_app):

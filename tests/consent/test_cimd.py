@@ -243,3 +243,20 @@ def test_client_ids_that_are_not_https_urls_with_a_path_are_unknown_clients(user
     page, _, _ = _authorize(logged_in(user), client_id)
     assert page.status_code == 400
     assert "Location" not in page
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 30000 + b"]" * 30000,
+        b'{"a":' * 10000 + b"1" + b"}" * 10000,
+        b'{"client_id":"x","pad":' + b"[" * 900 + b"]" * 900 + b"}",
+    ],
+    ids=["arrays-30000", "objects-10000", "arrays-900-inside-a-document"],
+)
+def test_a_deeply_nested_document_is_refused_not_a_500(user, documents, raw):
+    url = documents.document("/clients/deep.json", raw=raw)
+    page, _, _ = _authorize(logged_in(user), url)
+    assert page.status_code == 400
+    assert b"nested too deeply" in page.content
+    assert not OAuthClient.objects.filter(client_id=url).exists()

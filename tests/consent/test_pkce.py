@@ -18,6 +18,7 @@ from tests.consent.helpers import (
     pkce_pair,
     query_of,
 )
+from tokens.authentication import session_principal
 from tokens.models import AuthorizationStatus, OAuthToken
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
@@ -79,6 +80,7 @@ def test_verifier_for_a_code_issued_without_challenge_is_refused(user, client_ap
     """RFC 9700 §4.8.2: code_verifier present iff code_challenge was present."""
     grant = oauth_token_create(
         user=user,
+        actor=session_principal(user),
         client=client_app,
         name="No PKCE",
         scope=["only.User.read"],

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.consent.helpers import confidential_client, exchange, refresh, tokens_for
 from tests.factories import OAuthClientFactory
-from tokens.authentication import principal_from_bearer
+from tokens.authentication import principal_from_bearer, session_principal
 from tokens.models import AccessToken, OAuthToken, RefreshToken, TokenEvent
 from tokens.services.oauth_tokens import oauth_token_delete, oauth_token_set_status
 
@@ -72,10 +72,10 @@ def test_refresh_may_never_widen_scope(user, client_app):
 def test_refresh_fails_while_the_oauth_token_is_inactive_and_works_again_after(user, client_app):
     first = tokens_for(user, client_app)
     grant = OAuthToken.objects.get()
-    oauth_token_set_status(token=grant, active=False)
+    oauth_token_set_status(token=grant, actor=session_principal(grant.user), active=False)
     assert principal_from_bearer(first["access_token"]) is None
     assert refresh(Client(), client_app, first["refresh_token"])["body"]["error"] == "invalid_grant"
-    oauth_token_set_status(token=grant, active=True)
+    oauth_token_set_status(token=grant, actor=session_principal(grant.user), active=True)
     assert principal_from_bearer(first["access_token"]) is not None
     assert refresh(Client(), client_app, first["refresh_token"])["status"] == 200
 

@@ -17,7 +17,7 @@ from tests.consent.helpers import (
     tokens_for,
 )
 from tests.factories import OAuthClientFactory
-from tokens.authentication import principal_from_bearer
+from tokens.authentication import principal_from_bearer, session_principal
 from tokens.models import OAuthToken, TokenEvent
 from tokens.services.oauth_tokens import oauth_token_set_status
 
@@ -103,10 +103,18 @@ def test_inactive_expired_and_unknown_tokens_are_not_active(user, client_app):
     resource_server.save()
     auth = basic_auth(resource_server.client_id, secret)
     body = tokens_for(user, client_app)
-    oauth_token_set_status(token=OAuthToken.objects.get(), active=False)
+    oauth_token_set_status(
+        token=OAuthToken.objects.get(),
+        actor=session_principal(OAuthToken.objects.get().user),
+        active=False,
+    )
     assert _introspect(body["access_token"], auth=auth).json() == {"active": False}
     assert _introspect(body["refresh_token"], auth=auth).json() == {"active": False}
-    oauth_token_set_status(token=OAuthToken.objects.get(), active=True)
+    oauth_token_set_status(
+        token=OAuthToken.objects.get(),
+        actor=session_principal(OAuthToken.objects.get().user),
+        active=True,
+    )
     assert _introspect(body["access_token"], auth=auth).json()["active"] is True
     OAuthToken.objects.update(expiration_date=timezone.now() - timedelta(seconds=1))
     assert _introspect(body["access_token"], auth=auth).json() == {"active": False}

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from tests.factories import ApplicationFactory, MembershipFactory, OAuthClientFactory
+from tokens.authentication import admin_principal
 from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 
@@ -55,7 +56,9 @@ def oauth_token_factory(user):
 def api_token_factory(user):
     def make(name="CI script", owner=None, **kwargs):
         owner = owner or user
-        token, _secret = api_token_create(owner=owner, creator=user, name=name, **kwargs)
+        token, _secret = api_token_create(
+            owner=owner, creator=user, actor=admin_principal(user), name=name, **kwargs
+        )
         return token
 
     return make

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from tests.consent.helpers import authorize_params, authorize_url, logged_in, pkce_pair, tokens_for
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tokens.authentication import session_principal
 from tokens.list_cache import oauth_token_pages
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken
 from tokens.services.api_tokens import api_token_create
@@ -55,7 +56,7 @@ def test_w1_api_me_costs_a_fixed_number_of_queries_and_revocation_is_immediate(u
     assert 0 < len(queries) <= W1_MAX_QUERIES, [q["sql"] for q in queries]
 
     grant = AccessToken.objects.by_value(raw).get().oauth_token
-    oauth_token_set_status(token=grant, active=False)
+    oauth_token_set_status(token=grant, actor=session_principal(grant.user), active=False)
     assert _bearer_me(http, raw).status_code == 401
 
 
@@ -77,7 +78,9 @@ def _list_user_with_tokens(n: int, client_app):
             for i in range(n)
         ]
     )
-    _token, raw = api_token_create(owner=owner, creator=owner, name="list", scope=["all.User"])
+    _token, raw = api_token_create(
+        owner=owner, creator=owner, actor=session_principal(owner), name="list", scope=["all.User"]
+    )
     return raw
 
 

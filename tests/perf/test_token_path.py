@@ -22,7 +22,7 @@ from tests.consent.helpers import (
 )
 from tests.db import prepared_statements
 from tests.factories import ApplicationFactory
-from tokens.authentication import active_api_token
+from tokens.authentication import active_api_token, session_principal
 from tokens.models import AccessToken, ApiToken, OAuthToken, RefreshToken, TokenEvent
 from tokens.secrets import secret_digest
 from tokens.services.api_tokens import api_token_create
@@ -132,7 +132,9 @@ def test_save_new_stores_what_the_orm_would_and_returns_the_new_id(user, client_
 def test_api_token_lookup_loads_what_the_orm_loads(user):
     application = ApplicationFactory()
     for owner, scope in ((user, "all.User"), (application, "all.Application")):
-        _, raw = api_token_create(owner=owner, creator=user, name="bench", scope=[scope])
+        _, raw = api_token_create(
+            owner=owner, creator=user, actor=session_principal(user), name="bench", scope=[scope]
+        )
         fast = active_api_token(raw)
         orm = ApiToken.objects.select_related("user").get(digest=secret_digest(raw))
         assert model_to_dict(fast) == model_to_dict(orm)

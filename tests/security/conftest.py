@@ -1,6 +1,7 @@
 import pytest
 
 from config.ratelimit import outage_log
+from tests.consent.test_cimd import documents  # noqa: F401 - the HTTPS document server
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from tests.consent.helpers import (
     pkce_pair,
 )
 from tests.factories import PASSWORD, MembershipFactory, OAuthClientFactory
+from tokens.authentication import session_principal
 from tokens.models import OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 
@@ -87,7 +88,9 @@ def _interactive_pages(user, client_app) -> dict[str, object]:
         status=TokenStatus.ACTIVE,
         authorization_status="authorized",
     )
-    api_token, _ = api_token_create(owner=user, creator=user, name="CI", scope=["all.User.read"])
+    api_token, _ = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="CI", scope=["all.User.read"]
+    )
     return {
         "login": anonymous.get("/accounts/login/"),
         "login-error": anonymous.post("/accounts/login/", {"username": "x@y.z", "password": "n"}),

@@ -26,7 +26,7 @@ from tests.consent.helpers import (
     refresh,
 )
 from tests.factories import OAuthClientFactory
-from tokens.authentication import principal_from_bearer
+from tokens.authentication import principal_from_bearer, session_principal
 from tokens.models import AuthorizationCode, OAuthToken
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
@@ -173,6 +173,7 @@ def test_a_confidential_client_cannot_skip_pkce_either(user):
     client, secret = confidential_client()
     grant = oauth_token_create(
         user=user,
+        actor=session_principal(user),
         client=client,
         name="No PKCE",
         scope=["only.User.read"],

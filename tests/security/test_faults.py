@@ -36,6 +36,7 @@ from django.utils import timezone
 from tests.consent.helpers import RFC7636_CHALLENGE, RFC7636_VERIFIER
 from tests.factories import PASSWORD, OAuthClientFactory, UserFactory
 from tests.security.live import ROOT, TcpProxy, database_url, gunicorn_server, server_env
+from tokens.authentication import session_principal
 from tokens.models import AccessToken, OAuthToken, RefreshToken
 from tokens.secrets import secret_digest
 from tokens.services.api_tokens import api_token_create
@@ -267,11 +268,14 @@ class Traffic:
 def _fault_world(codes_count: int = 60):
     user = UserFactory()
     client = OAuthClientFactory(redirect_uris=["https://client.example/callback"])
-    _, api_token = api_token_create(owner=user, creator=user, name="probe", scope=["all.User"])
+    _, api_token = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="probe", scope=["all.User"]
+    )
     codes = {}
     for index in range(codes_count):
         grant = oauth_token_create(
             user=user,
+            actor=session_principal(user),
             client=client,
             name=f"Grant {index}",
             scope=["only.User.read"],
@@ -551,6 +555,7 @@ def _redis_outage_scenario(*, redis_url: str, stop: Callable[[], None], start: C
         assert _wait_for(limits_enforced_again, 15), server.log()[-3000:]
         stale = oauth_token_create(
             user=user,
+            actor=session_principal(user),
             client=client,
             name="Stale",
             scope=["only.User.read"],

@@ -26,7 +26,7 @@ from tests.consent.helpers import (
     tokens_for,
 )
 from tests.factories import MembershipFactory, OAuthClientFactory, UserFactory
-from tokens.authentication import principal_from_bearer
+from tokens.authentication import principal_from_bearer, session_principal
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken, RefreshToken, TokenEvent
 from tokens.services.api_tokens import api_token_create
 from tokens.services.grants import authorization_code_issue
@@ -115,6 +115,7 @@ def test_the_purge_running_during_exchanges_never_deletes_a_just_authorized_toke
     for index in range(30):
         grant = oauth_token_create(
             user=user,
+            actor=session_principal(user),
             client=client_app,
             name=f"Grant {index}",
             scope=["only.User.read"],
@@ -193,13 +194,16 @@ def test_two_concurrent_cap_edits_never_leave_a_mix():
     second = MembershipFactory(user=user, role="admin").organization
     grant = oauth_token_create(
         user=user,
+        actor=session_principal(user),
         client=OAuthClientFactory(),
         name="Shared",
         scope=["only.User.read"],
         redirect_uri="https://client.example/callback",
         code_challenge=RFC7636_CHALLENGE,
     )
-    _, api_secret = api_token_create(owner=user, creator=user, name="editor", scope=["all.User"])
+    _, api_secret = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="editor", scope=["all.User"]
+    )
     caps_a = ("view", {(first.pk, "admin"), (second.pk, "none")})
     caps_b = ("admin", {(first.pk, "none"), (second.pk, "edit")})
 

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import OAuthClientFactory, UserFactory
+from tokens.authentication import session_principal
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken, TokenEvent
 from tokens.services.grants import (
     GrantError,
@@ -22,8 +23,10 @@ WORKERS = 16  # connections are shared with other test runs on the same server
 
 def _pending_grant():
     client = OAuthClientFactory()
+    user = UserFactory()
     grant = oauth_token_create(
-        user=UserFactory(),
+        user=user,
+        actor=session_principal(user),
         client=client,
         name=client.client_name,
         scope=["only.User.read"],

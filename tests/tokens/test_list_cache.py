@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apikit.lists import ListParams
 from tests.factories import OAuthClientFactory, UserFactory
+from tokens.authentication import session_principal
 from tokens.list_cache import PageCache, oauth_token_pages
 from tokens.models import OAuthToken, OAuthTokenListVersion
 from tokens.services.api_tokens import api_token_create
@@ -38,13 +39,18 @@ class Lister:
         self.client = client
         self.tokens = [self.add(f"echo {i}") for i in range(n)]
         _token, self.raw = api_token_create(
-            owner=self.owner, creator=self.owner, name="list", scope=["all.User"]
+            owner=self.owner,
+            creator=self.owner,
+            actor=session_principal(self.owner),
+            name="list",
+            scope=["all.User"],
         )
         self.http = Client()
 
     def add(self, name: str, **fields) -> OAuthToken:
         token = oauth_token_create(
             user=self.owner,
+            actor=session_principal(self.owner),
             client=self.client,
             name=name,
             scope=["only.User.read"],
@@ -107,7 +113,9 @@ def test_pages_are_kept_apart_by_user_and_by_parameters(client_app):
 
 
 def _deactivate(lister: Lister) -> None:
-    oauth_token_set_status(token=lister.tokens[0], active=False)
+    oauth_token_set_status(
+        token=lister.tokens[0], actor=session_principal(lister.tokens[0].user), active=False
+    )
 
 
 def _rename_through_the_api(lister: Lister) -> None:

@@ -17,6 +17,7 @@ from tests.db import prepared_runs
 from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens import selectors
 from tokens.api import oauth_token_to_dict
+from tokens.authentication import session_principal
 from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 
@@ -152,7 +153,9 @@ def test_id_page_is_the_model_page(owner_tokens, params):
 def test_api_list_is_the_model_paths_response(client, owner_tokens):
     """The same JSON, keys in the same order (the items' text is PostgreSQL's, spaced its way)."""
     owner, _ = owner_tokens
-    _, raw = api_token_create(owner=owner, creator=owner, name="list", scope=["all.User"])
+    _, raw = api_token_create(
+        owner=owner, creator=owner, actor=session_principal(owner), name="list", scope=["all.User"]
+    )
     query = {"sortField": "creationDate", "sortDirection": "desc", "filterField": "name"}
     for glob in ("*", "*a*", "s*", "nothing*"):
         params = ListParams(

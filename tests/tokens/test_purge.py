@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.factories import OAuthClientFactory, UserFactory
+from tokens.authentication import session_principal
 from tokens.models import AuthorizationCode, AuthorizationStatus, OAuthToken
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
@@ -24,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _token(*, age: timedelta, status=AuthorizationStatus.PENDING, client=None, user=None):
     client = client or OAuthClientFactory()
+    user = user or UserFactory()
     token = oauth_token_create(
-        user=user or UserFactory(),
+        user=user,
+        actor=session_principal(user),
         client=client,
         name="t",
         scope=["only.User.read"],

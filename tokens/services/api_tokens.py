@@ -9,13 +9,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Application, User
+from accounts.roles import Role, RoleCap
 from apikit.errors import ApiError, validation_error
+from tokens.authentication import Principal
 from tokens.caps import cap_validate
+from tokens.ceiling import (
+    ceiling_cap_default,
+    ceiling_scope_default,
+    credential_ceiling_enforce,
+    credential_change_enforce,
+)
 from tokens.models import ApiToken, ApiTokenOwnerType, TokenEventKind, TokenStatus
 from tokens.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import UNSET, _text_validate
+
+# What an application's token gets without a scope from a caller that does not hold
+# all.Application but holds one of these (say all.User.read).
+APPLICATION_FALLBACK_SCOPES = ("all.Application.bounded", "all.Application.read")
 
 
 def api_scope_validate(scope: object, *, application: bool = False) -> list[str]:
@@ -43,31 +55,48 @@ def api_token_create(
     *,
     owner: User | Application,
     creator: User | ApiToken,
+    actor: Principal,
     name: str,
     scope: list[str] | None = None,
     description: str = "",
     expiration_date: datetime | None = None,
-    default_role: str = "admin",
+    default_role: str | None = None,
     org_roles: list | None = None,
     status: str = TokenStatus.ACTIVE,
 ) -> tuple[ApiToken, str]:
-    """Create an API token for a user or an application; returns (token, raw secret)."""
+    """Create an API token for a user or an application; returns (token, raw secret).
+
+    Never above `actor`, the caller (tokens.ceiling); missing scope and roles take its ceiling.
+    """
     name = _text_validate("name", name, max_length=255, required=True)
     description = _text_validate("description", description, max_length=32767, required=False)
-    scope = api_scope_validate(
-        scope
-        if scope is not None
-        else ["all.User"]
-        if isinstance(owner, User)
-        else ["all.Application"],
-        application=not isinstance(owner, User),
-    )
+    application = None if isinstance(owner, User) else owner
+    if scope is None:
+        scope = ceiling_scope_default(
+            actor=actor,
+            preferred="all.User" if application is None else "all.Application",
+            valid=API_TOKEN_SCOPE_SET if application is None else APPLICATION_API_TOKEN_SCOPE_SET,
+            fallbacks=() if application is None else APPLICATION_FALLBACK_SCOPES,
+        )
+    scope = api_scope_validate(scope, application=application is not None)
     if status not in TokenStatus.values:
         raise validation_error("status must be one of active, inactive")
     if expiration_date is not None and expiration_date <= timezone.now():
         raise validation_error("expirationDate must be in the future")
-    cap_user = owner if isinstance(owner, User) else None
-    cap = cap_validate(user=cap_user, default_role=default_role, org_roles=org_roles or [])
+    default_role, org_roles = ceiling_cap_default(
+        actor=actor,
+        preferred_role=Role.ADMIN,
+        default_role=default_role,
+        org_roles=org_roles,
+        application=application,
+    )
+    cap = cap_validate(
+        user=owner if application is None else None,
+        default_role=default_role,
+        org_roles=org_roles,
+        application=application,
+    )
+    credential_ceiling_enforce(actor=actor, scope=scope, cap=cap, application=application)
     is_user = isinstance(owner, User)
     kind = SecretKind.USER_API_TOKEN if is_user else SecretKind.APPLICATION_API_TOKEN
     raw = secret_generate(kind)
@@ -101,13 +130,17 @@ def api_token_create(
 def api_token_update(
     *,
     token: ApiToken,
+    actor: Principal,
     name: str = UNSET,
     description: str = UNSET,
     status: str = UNSET,
     default_role: str = UNSET,
     org_roles: list = UNSET,
 ) -> ApiToken:
-    """Patch name, description, status and caps (never scope or expiration); row-locked."""
+    """Patch name, description, status and caps (never scope or expiration); row-locked.
+
+    The token must end up within `actor`'s ceiling (tokens.ceiling), whatever is changed.
+    """
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
         raise ApiError("Validation", "An expired API token cannot be changed", status=400)
@@ -127,9 +160,22 @@ def api_token_update(
             user=locked.user,
             default_role=locked.default_role if default_role is UNSET else default_role,
             org_roles=locked.org_roles if org_roles is UNSET else org_roles,
+            application=locked.application,
         )
         changed["default_role"] = cap.default_role
         changed["org_roles"] = cap.org_roles
+    credential_change_enforce(
+        actor=actor,
+        scope=locked.scope,
+        cap_before=RoleCap(locked.default_role, locked.org_roles),
+        cap_after=RoleCap(
+            changed.get("default_role", locked.default_role),
+            changed.get("org_roles", locked.org_roles),
+        ),
+        reactivated=locked.status != TokenStatus.ACTIVE
+        and changed.get("status") == TokenStatus.ACTIVE,
+        application=locked.application,
+    )
     for field, value in changed.items():
         setattr(locked, field, value)
     locked.save(update_fields=[*changed, "last_updated"])

@@ -128,12 +128,15 @@ def _code_redeem(
         ).exists():
             oauth_token_delete(token=grant, reason="authorization code replayed")
         return INVALID_CODE
-    if (grant.expiration_date is not None and grant.expiration_date <= now) or (
-        not grant.user.is_active
+    # A pending token the user deactivated (API, My Account, admin) stays inactive: the code
+    # authorizes it, it never reactivates it.
+    if (
+        grant.status != TokenStatus.ACTIVE
+        or (grant.expiration_date is not None and grant.expiration_date <= now)
+        or not grant.user.is_active
     ):
         return UNUSABLE_GRANT
     grant.authorization_status = AuthorizationStatus.AUTHORIZED
-    grant.status = TokenStatus.ACTIVE
     bound = list(resource or code.resource or grant.resource or [settings.API_RESOURCE_URL])
     issued = _tokens_issue(
         grant=grant,
@@ -173,11 +176,7 @@ _CLAIM_SQL = (
 
 
 def _grant_authorize(oauth_token_id: str, now: datetime) -> None:
-    values = {
-        "authorization_status": AuthorizationStatus.AUTHORIZED,
-        "status": TokenStatus.ACTIVE,
-        "last_updated": now,
-    }
+    values = {"authorization_status": AuthorizationStatus.AUTHORIZED, "last_updated": now}
     if is_postgresql():
         fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
     else:
@@ -186,7 +185,7 @@ def _grant_authorize(oauth_token_id: str, now: datetime) -> None:
 
 _AUTHORIZE_SQL = (
     f"UPDATE {OAuthToken._meta.db_table}"
-    " SET authorization_status = %s, status = %s, last_updated = %s WHERE id = %s RETURNING id"
+    " SET authorization_status = %s, last_updated = %s WHERE id = %s RETURNING id"
 )
 
 

@@ -9,9 +9,17 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.roles import Role, RoleCap
+from accounts.text import text_validate
 from apikit.errors import ApiError, validation_error
 from consent.redirects import redirect_uri_matches
+from tokens.authentication import Principal
 from tokens.caps import cap_validate
+from tokens.ceiling import (
+    ceiling_cap_default,
+    credential_ceiling_enforce,
+    credential_change_enforce,
+)
 from tokens.models import OAuthToken, TokenEventKind, TokenStatus
 from tokens.scopes import OAUTH_SCOPES
 from tokens.services.events import token_event_record
@@ -37,19 +45,14 @@ def oauth_scope_validate(scope: object) -> list[str]:
 
 
 def _text_validate(field: str, value: object, *, max_length: int, required: bool) -> str:
-    if not isinstance(value, str):
-        raise validation_error(f"{field} must be a string")
-    if required and not value.strip():
-        raise validation_error(f"{field} must not be empty")
-    if len(value) > max_length:
-        raise validation_error(f"{field} must be at most {max_length} characters")
-    return value
+    return text_validate(field, value, max_length=max_length, required=required)
 
 
 @transaction.atomic
 def oauth_token_create(
     *,
     user: User,
+    actor: Principal,
     client: OAuthClient,
     name: str,
     scope: list[str],
@@ -57,7 +60,7 @@ def oauth_token_create(
     code_challenge: str,
     code_challenge_method: str = "S256",
     resource: list[str] | None = None,
-    default_role: str = "view",
+    default_role: str | None = None,
     org_roles: list | None = None,
     description: str = "",
     expiration_date: datetime | None = None,
@@ -65,6 +68,7 @@ def oauth_token_create(
     """Create the user's OAuth token in the pending state (reference: User OAuth Token Post).
 
     `resource` must already be canonical (the authorization server validates RFC 8707 targets).
+    Never above `actor`, the caller (tokens.ceiling); missing roles take its ceiling.
     """
     name = _text_validate("name", name, max_length=255, required=True)
     description = _text_validate("description", description, max_length=32767, required=False)
@@ -77,7 +81,11 @@ def oauth_token_create(
         raise validation_error(f"oauth.resource must list at most {MAX_RESOURCES} resources")
     if expiration_date is not None and expiration_date <= timezone.now():
         raise validation_error("expirationDate must be in the future")
-    cap = cap_validate(user=user, default_role=default_role, org_roles=org_roles or [])
+    default_role, org_roles = ceiling_cap_default(
+        actor=actor, preferred_role=Role.VIEW, default_role=default_role, org_roles=org_roles
+    )
+    cap = cap_validate(user=user, default_role=default_role, org_roles=org_roles)
+    credential_ceiling_enforce(actor=actor, scope=scope, cap=cap)
     token = OAuthToken.objects.create(
         user=user,
         client=client,
@@ -107,6 +115,7 @@ def oauth_token_create(
 def oauth_token_update(
     *,
     token: OAuthToken,
+    actor: Principal,
     name: str = UNSET,
     description: str = UNSET,
     status: str = UNSET,
@@ -116,6 +125,8 @@ def oauth_token_update(
     """Change what a user may change (reference: User OAuth Token Patch); never scope or expiry.
 
     The row is locked and written in one UPDATE, so concurrent edits never mix their caps.
+    The token must end up within `actor`'s ceiling (tokens.ceiling), whatever is changed: a
+    narrower token can neither raise nor touch a broader one.
     """
     locked = OAuthToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
@@ -139,6 +150,17 @@ def oauth_token_update(
         )
         changed["default_role"] = cap.default_role
         changed["org_roles"] = cap.org_roles
+    credential_change_enforce(
+        actor=actor,
+        scope=locked.scope,
+        cap_before=RoleCap(locked.default_role, locked.org_roles),
+        cap_after=RoleCap(
+            changed.get("default_role", locked.default_role),
+            changed.get("org_roles", locked.org_roles),
+        ),
+        reactivated=locked.status != TokenStatus.ACTIVE
+        and changed.get("status") == TokenStatus.ACTIVE,
+    )
     for field, value in changed.items():
         setattr(locked, field, value)
     locked.save(update_fields=[*changed, "last_updated"])
@@ -175,10 +197,10 @@ def _record_update(token: OAuthToken, changed: dict[str, object]) -> None:
         )
 
 
-def oauth_token_set_status(*, token: OAuthToken, active: bool) -> OAuthToken:
+def oauth_token_set_status(*, token: OAuthToken, actor: Principal, active: bool) -> OAuthToken:
     """Activate or deactivate; an inactive token's credentials fail on the next request."""
     return oauth_token_update(
-        token=token, status=TokenStatus.ACTIVE if active else TokenStatus.INACTIVE
+        token=token, actor=actor, status=TokenStatus.ACTIVE if active else TokenStatus.INACTIVE
     )
 
 

@@ -20,6 +20,7 @@ from accounts.roles import Role, RoleCap, UserRoles, role_at_least, user_roles
 from accounts.views import Nav, nav_for
 from apikit.errors import ApiError
 from apikit.lists import ListParams, Page
+from tokens.authentication import Principal, session_principal
 from tokens.forms import (
     ApplicationApiTokenCreateForm,
     ApplicationApiTokenEditForm,
@@ -193,11 +194,13 @@ def _new(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
     else:
         form = ApplicationApiTokenCreateForm(data)
     if data is not None and form.is_valid():
-        cap = form.cleaned_cap() if owner.is_user else default_cap
+        # An application's token takes the user's own role on it (tokens.ceiling).
+        cap = form.cleaned_cap() if owner.is_user else RoleCap(default_role=None, org_roles=None)
         try:
             token, secret = api_token_create(
                 owner=owner.application or request.user,
                 creator=request.user,
+                actor=session_principal(request.user),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 scope=form.cleaned_data["scope"],
@@ -252,7 +255,7 @@ def _edit_form(request: HttpRequest, owner: TokenOwner, token: ApiToken, data=No
     return ApplicationApiTokenEditForm(data, initial=initial)
 
 
-def _update(form, token: ApiToken, owner: TokenOwner) -> ApiToken:
+def _update(form, token: ApiToken, owner: TokenOwner, actor: Principal) -> ApiToken:
     changes = {
         "name": form.cleaned_data["name"],
         "description": form.cleaned_data["description"],
@@ -261,7 +264,7 @@ def _update(form, token: ApiToken, owner: TokenOwner) -> ApiToken:
     if owner.is_user:
         cap = form.cleaned_cap()
         changes.update(default_role=cap.default_role, org_roles=cap.org_roles)
-    return api_token_update(token=token, **changes)
+    return api_token_update(token=token, actor=actor, **changes)
 
 
 def _detail(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpResponse:
@@ -275,7 +278,7 @@ def _detail(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
         form.add_error(None, "An expired API token cannot be changed.")
     elif is_post and form.is_valid():
         try:
-            _update(form, token, owner)
+            _update(form, token, owner, session_principal(request.user))
         except ApiError as exc:
             api_error_to_form(form, exc)
         else:
@@ -307,7 +310,11 @@ def _status(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
         error = "Choose active or inactive."
     else:
         try:
-            api_token_update(token=token, status=form.cleaned_data["status"])
+            api_token_update(
+                token=token,
+                actor=session_principal(request.user),
+                status=form.cleaned_data["status"],
+            )
         except ApiError as exc:
             error = exc.message
         token = _get(owner, request, token_id)

@@ -15,6 +15,7 @@ from accounts.ids import is_object_id
 from accounts.roles import RoleCap, user_roles
 from accounts.views import nav_for
 from apikit.errors import ApiError
+from tokens.authentication import session_principal
 from tokens.forms import CapForm, OAuthTokenEditForm, StatusToggleForm, cap_targets
 from tokens.models import OAuthToken
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
@@ -143,7 +144,11 @@ def oauth_token_status(request: HttpRequest, token_id: str) -> HttpResponse:
         error = "Choose active or inactive."
     else:
         try:
-            oauth_token_set_status(token=token, active=form.cleaned_data["status"] == "active")
+            oauth_token_set_status(
+                token=token,
+                actor=session_principal(request.user),
+                active=form.cleaned_data["status"] == "active",
+            )
         except ApiError as exc:
             error = exc.message
         token = _get_owned(request, token_id)
@@ -184,6 +189,7 @@ def oauth_token_detail(request: HttpRequest, token_id: str) -> HttpResponse:
         try:
             token = oauth_token_update(
                 token=token,
+                actor=session_principal(request.user),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 status=form.cleaned_data["status"],
