@@ -1,4 +1,5 @@
-# The two commands: `make run` (SQLite, no servers) and `make test` (PostgreSQL + Redis).
+# The two commands: `make run` (an embedded PostgreSQL under .run/, nothing to install) and
+# `make test` (the machine's PostgreSQL + Redis).
 SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
@@ -18,7 +19,8 @@ TEST_ENV = DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789a
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP): requirements.lock pyproject.toml
-	@test -x $(PY) || python3 -m venv .venv
+	@test -x $(PY) || { echo "Creating .venv (Python virtual environment)"; python3 -m venv .venv; }
+	@echo "Installing the pinned Python packages from requirements.lock into .venv (about a minute the first time)..."
 	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
 	@rm -f .venv/.installed-* && touch $@
 
@@ -49,4 +51,5 @@ bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .run db.sqlite3 staticfiles
+	@test ! -x $(PY) || $(PY) scripts/run_postgres.py stop .run/postgres
+	rm -rf .run staticfiles

@@ -141,21 +141,13 @@ def glob_to_like(pattern: str) -> str:
 
 
 class GlobMatch(Lookup):
-    """`field LIKE pattern ESCAPE '\\'`, case-insensitive (ILIKE on PostgreSQL; SQLite's LIKE
-    already ignores ASCII case). Used as an expression, so no lookup is registered globally."""
+    """`field LIKE pattern ESCAPE '\\'`, case-insensitive. Used as an expression, so no lookup is
+    registered globally."""
 
     lookup_name = "globmatch"
     prepare_rhs = False
 
-    def _sql(self, compiler, connection, operator: str):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} {operator} {rhs} ESCAPE '{LIKE_ESCAPE}'", [*lhs_params, *rhs_params]
-
     def as_sql(self, compiler, connection):
-        return self._sql(compiler, connection, "LIKE")
-
-    def as_postgresql(self, compiler, connection):
         # `LOWER(x) LIKE LOWER(p)` is what ILIKE does in a UTF-8 database. Compared in the "C"
         # collation (after LOWER has folded case in the column's own), so the indexes on
         # `LOWER(name) COLLATE "C"` apply (tokens migration 0005): a btree range for a literal
@@ -169,22 +161,22 @@ class GlobMatch(Lookup):
 
 
 class CaseFolded(Func):
-    """`LOWER(x)`, compared byte by byte on PostgreSQL (`COLLATE "C"`): the sort key of a
-    case-insensitive sort, the same on every database collation, and the key of the list
-    indexes (tokens migration 0005)."""
+    """`LOWER(x)` compared byte by byte (`COLLATE "C"`): the sort key of a case-insensitive
+    sort, the same on every database collation, and the key of the list indexes (tokens
+    migration 0005)."""
 
     function = "LOWER"
     output_field = TextField()
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        sql, params = self.as_sql(compiler, connection, **extra_context)
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, **extra_context)
         return f'({sql}) COLLATE "C"', params
 
 
 def queryset_page(queryset: QuerySet, *, spec: ListSpec, params: ListParams) -> Page:
     """Filter, sort (ties broken by id, nulls last) and slice `queryset` into a Page."""
     queryset = _filtered(queryset, spec=spec, params=params)
-    if params.filtering and connections[queryset.db].vendor == "postgresql":
+    if params.filtering:
         page = _filtered_ids(queryset, spec=spec, params=params)
         return replace(page, items=rows_in_order(queryset, page.items))
     return _sliced(_ordered(queryset, spec=spec, params=params), queryset.count(), params)
@@ -194,7 +186,7 @@ def queryset_page_ids(queryset: QuerySet, *, spec: ListSpec, params: ListParams)
     """The same page as `queryset_page`, holding only the rows' primary keys, in page order:
     for callers that fetch the rows in a shape of their own."""
     queryset = _filtered(queryset, spec=spec, params=params)
-    if params.filtering and connections[queryset.db].vendor == "postgresql":
+    if params.filtering:
         return _filtered_ids(queryset, spec=spec, params=params)
     ordered = _ordered(queryset, spec=spec, params=params).values_list("pk", flat=True)
     return _sliced(ordered, queryset.count(), params)

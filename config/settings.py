@@ -115,15 +115,25 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# PostgreSQL is the only database (docs/decisions/040-postgresql-only.md). `make run` starts an
+# embedded server under .run/ and sets DATABASE_URL; tests and production name their own server.
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database (postgres://user:password@host:port/name); "
+        "`make run` starts an embedded PostgreSQL and sets it for you."
+    )
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-        "DB_CONNECT_TIMEOUT", default=5
-    )
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+    "DB_CONNECT_TIMEOUT", default=5
+)
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The shared cache that rate limits count in: Redis in production and tests; by default Django's
+# database cache in the same PostgreSQL (`createcachetable`), so every process of `make run` shares
+# it too.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # A stopped or hung Redis must cost a request at most a second: rate limits fail open.
     CACHES["default"].setdefault("OPTIONS", {}).update(
@@ -189,9 +199,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/(\.well-known/.*|oauth/(token|register|revoke|introspect)|api/.*)$"
 
-# Celery: Redis in production and tests; a SQLite file (kombu's SQLAlchemy transport) for `make run`.
-CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=f"sqla+sqlite:///{BASE_DIR / '.run' / 'celery-broker.sqlite3'}"
+# Celery: Redis in production and tests; by default kombu's SQLAlchemy transport on the database
+# itself (tables kombu_queue and kombu_message), which is what `make run` uses.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or (
+    "sqla+postgresql+psycopg://" + DATABASE_URL.split("://", 1)[1]
 )
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None) or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None

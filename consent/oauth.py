@@ -50,9 +50,7 @@ from tokens.authentication import active_access_token
 from tokens.models import (
     AccessToken,
     AuthorizationCode,
-    AuthorizationStatus,
     RefreshToken,
-    TokenStatus,
 )
 from tokens.scopes import OAUTH_SCOPES
 from tokens.secrets import SecretKind, secret_matches
@@ -200,15 +198,8 @@ def _credential_find(raw: str, *, active_only: bool) -> _Credential | None:
     refresh = selectors.refresh_token_by_value(raw)
     if refresh is None:
         return None
-    grant, now = refresh.oauth_token, timezone.now()
-    usable = (
-        refresh.used_at is None
-        and grant.status == TokenStatus.ACTIVE
-        and grant.authorization_status == AuthorizationStatus.AUTHORIZED
-        and (grant.expiration_date is None or grant.expiration_date > now)
-        and grant.user.is_active
-    )
-    return _Credential(refresh, active=usable)
+    # The grant's usability comes with the lookup (tokens.selectors.GRANT_USABLE).
+    return _Credential(refresh, active=refresh.used_at is None and refresh.oauth_token.usable)
 
 
 # --- Requests -----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Organization, User
 from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, role_label, user_roles
-from config.prepared import columns, fetch_one, instance, is_postgresql
 from consent.forms import DATA_IMAGE, ROLE_CHOICES, has_unsafe_characters, web_url_problem
 from consent.models import ClientRegistration, OAuthClient
 from consent.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
@@ -24,6 +23,7 @@ from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshTok
 from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.secrets import SecretKind, secret_digest
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
+from tokens.sql import columns, fetch_one, instance
 
 
 def client_by_client_id(client_id: object) -> OAuthClient | None:
@@ -32,30 +32,13 @@ def client_by_client_id(client_id: object) -> OAuthClient | None:
         return None
     if not client_id.isprintable():
         return None
-    if is_postgresql():
-        row = fetch_one(_CLIENT_SQL, [client_id])
-        return instance(OAuthClient, row) if row else None
-    return _one(OAuthClient.objects.filter(client_id=client_id))
+    row = fetch_one(_CLIENT_SQL, [client_id])
+    return instance(OAuthClient, row) if row else None
 
 
 _CLIENT_SQL = (
     f"SELECT {columns('c', OAuthClient)} FROM {OAuthClient._meta.db_table} c WHERE c.client_id = %s"
 )
-
-
-def _one(queryset):
-    """The row of a lookup on a unique column, or None: `.first()` would add an ORDER BY."""
-    return next(iter(queryset.order_by()[:1]), None)
-
-
-# A credential's OAuth token and only the client and user fields the token endpoint reads:
-# selecting every client column (its logo can be a 32 KiB data: URI) cost CPU on each grant.
-_GRANT_FIELDS = [f"oauth_token__{f.name}" for f in OAuthToken._meta.concrete_fields]
-_GRANT_RELATED = ["oauth_token__client__client_id", "oauth_token__user__is_active"]
-
-
-def _credential_fields(model) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields] + _GRANT_FIELDS + _GRANT_RELATED
 
 
 def authorization_code_by_value(raw: str) -> AuthorizationCode | None:
@@ -80,15 +63,10 @@ Credential = TypeVar("Credential", AuthorizationCode, RefreshToken, AccessToken)
 
 
 def _credential_by_digest(model: type[Credential], digest: str) -> Credential | None:
-    """The credential with its OAuth token, the client's client_id and the user's is_active:
-    on PostgreSQL one prepared statement (bench W2-W4), elsewhere the same through the ORM."""
-    if not is_postgresql():
-        return _one(
-            model.objects.select_related("oauth_token__client", "oauth_token__user")
-            .only(*_credential_fields(model))
-            .filter(digest=digest)
-        )
-    row = fetch_one(_credential_sql(model), [digest])
+    """The credential with its OAuth token, the client's client_id, the user's is_active and
+    the grant's usability verdicts (tokens.selectors.GRANT_COLUMNS), in one prepared statement
+    (bench W2-W4)."""
+    row = fetch_one(_credential_sql(model), {"digest": digest, "now": timezone.now()})
     if row is None:
         return None
     split = len(model._meta.concrete_fields)
@@ -102,7 +80,7 @@ def _credential_sql(model: type[Model]) -> str:
     return (
         f"SELECT {columns('k', model)}, {GRANT_COLUMNS} FROM {model._meta.db_table} k"
         f" JOIN {OAuthToken._meta.db_table} o ON o.id = k.oauth_token_id{GRANT_JOINS}"
-        " WHERE k.digest = %s"
+        " WHERE k.digest = %(digest)s"
     )
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test needs real PostgreSQL and Redis on loopback. Start them if installed but stopped;
-# if missing, say how to install them. Never fall back to SQLite or mocks.
+# if missing, say how to install them. Never fall back to mocks.
 set -euo pipefail
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }

@@ -22,7 +22,6 @@ from apikit.dates import iso_datetime, iso_datetime_parse
 from apikit.errors import validation_error
 from apikit.lists import Page
 from apikit.views import ApiCall, ApiRoute, RawJson, Unauthorized
-from config.prepared import is_postgresql
 from consent.models import OAuthClient
 from tokens import list_cache, selectors
 from tokens.models import ApiToken, OAuthToken
@@ -90,12 +89,9 @@ def oauth_token_to_dict(token: OAuthToken) -> dict[str, Any]:
 
 def oauth_tokens_items(*, user: User, ids: list[str]) -> tuple[list[dict[str, Any]] | RawJson, int]:
     """`oauth_token_to_dict` of each of the user's OAuth tokens `ids`, in that order, and how
-    many there are; on PostgreSQL the database writes them as JSON text (bench W5)."""
-    if is_postgresql():
-        items, count = selectors.oauth_tokens_json(user=user, ids=ids)
-        return RawJson(items), count
-    tokens = selectors.oauth_tokens_by_ids(user=user, ids=ids)
-    return [oauth_token_to_dict(token) for token in tokens], len(tokens)
+    many there are, written as JSON text by the database (bench W5)."""
+    items, count = selectors.oauth_tokens_json(user=user, ids=ids)
+    return RawJson(items), count
 
 
 def api_token_to_dict(token: ApiToken, *, raw: str | None = None) -> dict[str, Any]:

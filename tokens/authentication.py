@@ -2,35 +2,34 @@
 request, so each credential kind is one indexed query on its SHA-256 digest, with no cache: a
 deactivated, deleted or expired token fails on the very next request.
 
-On PostgreSQL an OAuth access token is resolved by one hand-written statement (`_OAUTH_SQL`):
-access token + OAuth token + user + the client's id + the user's profile counts, only the
-columns used. Building the equivalent ORM query cost more CPU than everything else in a
-`GET /api/me` (docs/benchmarks.md); other databases take the ORM path with the same rules.
+An OAuth access token is resolved by one hand-written statement (`_OAUTH_SQL`): access token +
+OAuth token + user + the client's id + the user's profile counts, only the columns used.
+Building the equivalent ORM query cost more CPU than everything else in a `GET /api/me`
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Application, Membership, User
 from accounts.roles import RoleCap
-from config.prepared import columns, fetch_one, instance, json_value
 from consent.models import OAuthClient
 from tokens.models import (
     AccessToken,
     ApiToken,
     ApiTokenOwnerType,
-    AuthorizationStatus,
     OAuthToken,
     TokenStatus,
 )
 from tokens.secrets import SecretKind, secret_digest
+from tokens.selectors import GRANT_JOINS, GRANT_USABLE
+from tokens.sql import columns, fetch_one, instance, json_value, partial_instance
 
 PrincipalKind = Literal["session", "admin", "oauth", "user_api", "application_api"]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -65,39 +64,65 @@ def admin_principal(user: User) -> Principal:
     return Principal(kind="admin", user=user, scope=None, cap=None)
 
 
-# Of the client, only its client_id (read here and by introspection, consent.oauth): every
-# client column, its logo (up to a 32 KiB data: URI) included, cost CPU on each call (bench W4).
-_ACCESS_LOOKUP = AccessToken.objects.select_related(
-    "oauth_token__user", "oauth_token__client"
-).only(
-    *[f.name for f in AccessToken._meta.concrete_fields],
-    *[f"oauth_token__{f.name}" for f in OAuthToken._meta.concrete_fields],
-    *[f"oauth_token__user__{f.name}" for f in User._meta.concrete_fields],
-    "oauth_token__client__client_id",
-)
+def active_access_token(raw: str, *, now: datetime | None = None) -> AccessToken | None:
+    """The access token for `raw` if it is unexpired and its grant usable right now
+    (tokens.selectors.GRANT_USABLE), else None. The one lookup of both bearer paths, the API's
+    bearer check and introspection (RFC 7662 §2.2, consent.oauth), so they see the same data.
 
-
-def active_access_token(raw: str, *, now=None) -> AccessToken | None:
-    """The access token for `raw` if it and its OAuth token are usable right now, else None.
-
-    Usable: not expired; OAuth token active, authorized and not expired; user active.
-    One query (access token + OAuth token + user + client).
+    One prepared statement. Loaded: the access token's scope, resource, creation and expiry
+    dates; its OAuth token's id, user, client, default role and organization roles; the whole
+    user; the client's client_id; and, as attributes, `stale` (last use not recorded this
+    minute) and `user_counts` (the user's sandbox application and organization counts).
     """
     if not raw.startswith(SecretKind.ACCESS_TOKEN.value):
         return None
     now = now or timezone.now()
-    token = next(iter(_ACCESS_LOOKUP.filter(digest=secret_digest(raw))[:1]), None)
-    if token is None or token.expires_at <= now:
+    row = fetch_one(
+        _OAUTH_SQL,
+        {"stale_before": now - LAST_USED_RESOLUTION, "digest": secret_digest(raw), "now": now},
+    )
+    if row is None:
         return None
-    grant = token.oauth_token
-    if (
-        grant.status != TokenStatus.ACTIVE
-        or grant.authorization_status != AuthorizationStatus.AUTHORIZED
-        or (grant.expiration_date is not None and grant.expiration_date <= now)
-        or not grant.user.is_active
-    ):
-        return None
+    (access_id, scope, resource, created, expires, grant_id, user_id, client_pk, default_role,
+     org_roles, stale, client_id, app_count, org_count) = row[:14]  # fmt: skip
+    grant = partial_instance(
+        OAuthToken,
+        id=grant_id,
+        user_id=user_id,
+        client_id=client_pk,
+        default_role=default_role,
+        org_roles=json_value(org_roles),
+    )
+    grant.user = instance(User, row[14:])
+    grant.client = partial_instance(OAuthClient, id=client_pk, client_id=client_id)
+    token = partial_instance(
+        AccessToken,
+        id=access_id,
+        oauth_token_id=grant_id,
+        scope=json_value(scope),
+        resource=json_value(resource),
+        creation_date=created,
+        expires_at=expires,
+    )
+    token.oauth_token = grant
+    token.stale, token.user_counts = stale, (app_count, org_count)
     return token
+
+
+# The rule is in the WHERE clause (the access token's own expiry, then GRANT_USABLE), so the row
+# carries only what the two bearer paths read: every column decoded in Python cost CPU on each
+# call (bench W1).
+_OAUTH_SQL = (
+    "SELECT a.id, a.scope, a.resource, a.creation_date, a.expires_at,"
+    " o.id, o.user_id, o.client_id, o.default_role, o.org_roles,"
+    " (o.last_used IS NULL OR o.last_used <= %(stale_before)s), c.client_id,"
+    f" (SELECT COUNT(*) FROM {Application._meta.db_table} x WHERE x.sandbox_user_id = u.id),"
+    f" (SELECT COUNT(*) FROM {Membership._meta.db_table} m WHERE m.user_id = u.id),"
+    f" {columns('u', User)}"
+    f" FROM {AccessToken._meta.db_table} a"
+    f" JOIN {OAuthToken._meta.db_table} o ON o.id = a.oauth_token_id{GRANT_JOINS}"
+    f" WHERE a.digest = %(digest)s AND a.expires_at > %(now)s AND {GRANT_USABLE}"
+)
 
 
 def active_api_token(raw: str, *, now=None) -> ApiToken | None:
@@ -107,11 +132,7 @@ def active_api_token(raw: str, *, now=None) -> ApiToken | None:
     ):
         return None
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        token = _api_token_by_digest(secret_digest(raw))
-    else:
-        lookup = ApiToken.objects.select_related("user").filter(digest=secret_digest(raw))
-        token = next(iter(lookup.order_by()[:1]), None)  # unique digest: no ORDER BY needed
+    token = _api_token_by_digest(secret_digest(raw))
     if (
         token is None
         or token.status != TokenStatus.ACTIVE
@@ -130,7 +151,7 @@ _API_TOKEN_SQL = (
 
 def _api_token_by_digest(digest: str) -> ApiToken | None:
     """The API token with its user (None for an application's token): what the ORM lookup
-    loads, in one prepared statement (PostgreSQL)."""
+    loads, in one prepared statement."""
     row = fetch_one(_API_TOKEN_SQL, [digest])
     if row is None:
         return None
@@ -140,44 +161,21 @@ def _api_token_by_digest(digest: str) -> ApiToken | None:
     return token
 
 
-# The usability rules of `active_access_token` are in the WHERE clause, so the row carries only
-# what the Principal needs: every timestamp decoded in Python cost CPU on each call (bench W1).
-_OAUTH_SQL = (
-    "SELECT a.scope, a.resource, o.id, o.default_role, o.org_roles,"
-    " (o.last_used IS NULL OR o.last_used <= %s), c.client_id,"
-    f" (SELECT COUNT(*) FROM {Application._meta.db_table} x WHERE x.sandbox_user_id = u.id),"
-    f" (SELECT COUNT(*) FROM {Membership._meta.db_table} m WHERE m.user_id = u.id),"
-    f" {columns('u', User)}"
-    f" FROM {AccessToken._meta.db_table} a"
-    f" JOIN {OAuthToken._meta.db_table} o ON o.id = a.oauth_token_id"
-    f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
-    f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
-    " WHERE a.digest = %s AND a.expires_at > %s"
-    f" AND o.status = '{TokenStatus.ACTIVE.value}'"
-    f" AND o.authorization_status = '{AuthorizationStatus.AUTHORIZED.value}'"
-    " AND (o.expiration_date IS NULL OR o.expiration_date > %s) AND u.is_active"
-)
-
-
-def _oauth_principal(raw: str, *, now, resource: str) -> Principal | None:
-    """`active_access_token`'s rules and the Principal in one statement (PostgreSQL)."""
-    row = fetch_one(_OAUTH_SQL, [now - LAST_USED_RESOLUTION, secret_digest(raw), now, now])
-    if row is None:
+def _oauth_principal(raw: str, *, now: datetime, resource: str) -> Principal | None:
+    access = active_access_token(raw, now=now)
+    if access is None or resource not in access.resource:
         return None
-    (scope, bound, grant_id, default_role, org_roles, stale, client_id, app_count,
-     org_count) = row[:9]  # fmt: skip
-    if resource not in json_value(bound):
-        return None
-    if stale:
-        _record_use(OAuthToken, grant_id, now)
+    grant = access.oauth_token
+    if access.stale:
+        _record_use(OAuthToken, grant.pk, now)
     return Principal(
         kind="oauth",
-        user=instance(User, row[9:]),
-        scope=frozenset(json_value(scope)),
-        cap=RoleCap(default_role, json_value(org_roles)),
-        token_id=grant_id,
-        client_id=client_id,
-        user_counts=(app_count, org_count),
+        user=grant.user,
+        scope=frozenset(access.scope),
+        cap=RoleCap(grant.default_role, grant.org_roles),
+        token_id=grant.pk,
+        client_id=grant.client.client_id,
+        user_counts=access.user_counts,
     )
 
 
@@ -185,22 +183,8 @@ def principal_from_bearer(raw: str, *, resource: str | None = None) -> Principal
     """Resolve a bearer credential. OAuth access tokens must be bound to `resource` (RFC 8707);
     it defaults to this server's API (`PUBLIC_URL/api`)."""
     now = timezone.now()
-    if raw.startswith(SecretKind.ACCESS_TOKEN.value) and connection.vendor == "postgresql":
+    if raw.startswith(SecretKind.ACCESS_TOKEN.value):
         return _oauth_principal(raw, now=now, resource=resource or settings.API_RESOURCE_URL)
-    access = active_access_token(raw, now=now)
-    if access is not None:
-        if (resource or settings.API_RESOURCE_URL) not in access.resource:
-            return None
-        grant = access.oauth_token
-        _touch(OAuthToken, grant.pk, grant.last_used, now)
-        return Principal(
-            kind="oauth",
-            user=grant.user,
-            scope=frozenset(access.scope),
-            cap=RoleCap(grant.default_role, grant.org_roles),
-            token_id=grant.pk,
-            client_id=grant.client.client_id,
-        )
     api_token = active_api_token(raw, now=now)
     if api_token is None:
         return None

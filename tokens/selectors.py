@@ -8,7 +8,10 @@ share them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from accounts.ids import is_object_id
 from accounts.models import Application, User
@@ -21,9 +24,15 @@ from apikit.lists import (
     queryset_page_ids,
     rows_in_order,
 )
-from config.prepared import columns, fetch_one, instance, is_postgresql, partial_instance
 from consent.models import OAuthClient
-from tokens.models import ApiToken, OAuthToken, OAuthTokenListVersion
+from tokens.models import (
+    ApiToken,
+    AuthorizationStatus,
+    OAuthToken,
+    OAuthTokenListVersion,
+    TokenStatus,
+)
+from tokens.sql import columns, fetch_all, fetch_one, instance, partial_instance
 
 OAUTH_TOKEN_LIST = ListSpec(
     sort_fields={
@@ -89,22 +98,60 @@ def oauth_tokens_list(*, user: User, params: ListParams | None = None) -> Page[O
     )
 
 
-# An OAuth token with only what the token endpoint reads of its client and user, for hand-written
-# SQL that selects `o` and joins `GRANT_JOINS` (consent.selectors, tokens.services.grants).
-GRANT_COLUMNS = f"{columns('o', OAuthToken)}, c.client_id, u.is_active"
+# "Is this grant usable" (STYLE 11), the rule's one statement: the OAuth token is active,
+# authorized and unexpired, its user active and its client not suspended by an administrator
+# (consent.models.OAuthClient.is_suspended). Every caller runs this text: the bearer check and
+# introspection (tokens.authentication.active_access_token, which adds the access token's own
+# expiry), refresh and code exchange (GRANT_COLUMNS under the grant's lock), and the My Account
+# pages (`oauth_tokens_usable`). It reads `o` (the OAuth token), `u` and `c` as GRANT_JOINS joins
+# them, and the named parameter `now`. Nothing is cached: a change is seen on the next request.
+GRANT_ALIVE = (
+    "(o.expiration_date IS NULL OR o.expiration_date > %(now)s)"
+    " AND u.is_active AND NOT c.is_suspended"
+)
+GRANT_USABLE = (
+    f"(o.status = '{TokenStatus.ACTIVE.value}'"
+    f" AND o.authorization_status = '{AuthorizationStatus.AUTHORIZED.value}' AND {GRANT_ALIVE})"
+)
+# What a code exchange needs of the still-pending grant it is about to authorize: active (a
+# pending token the user deactivated stays so) and alive.
+GRANT_REDEEMABLE = f"(o.status = '{TokenStatus.ACTIVE.value}' AND {GRANT_ALIVE})"
 GRANT_JOINS = (
     f" JOIN {OAuthClient._meta.db_table} c ON c.id = o.client_id"
     f" JOIN {User._meta.db_table} u ON u.id = o.user_id"
+)
+# An OAuth token with only what the token endpoint reads of its client and user, and the rule's
+# verdicts: `usable` (GRANT_USABLE) and `redeemable` (GRANT_REDEEMABLE). For hand-written SQL that selects `o` and
+# joins GRANT_JOINS (consent.selectors, tokens.services.grants); binds `now`.
+GRANT_COLUMNS = (
+    f"{columns('o', OAuthToken)}, c.client_id, u.is_active, {GRANT_USABLE}, {GRANT_REDEEMABLE}"
 )
 
 
 def grant_from_row(row: tuple) -> OAuthToken:
     """The OAuth token of a `GRANT_COLUMNS` row, with its client's client_id and its user's
-    is_active loaded, as `.only()` of those fields would load them."""
-    grant = instance(OAuthToken, row[:-2])
-    grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=row[-2])
-    grant.user = partial_instance(User, id=grant.user_id, is_active=row[-1])
+    is_active loaded, as `.only()` of those fields would load them, and the rule's verdicts as
+    the attributes `usable` and `redeemable` (like queryset annotations)."""
+    grant = instance(OAuthToken, row[:-4])
+    grant.client = partial_instance(OAuthClient, id=grant.client_id, client_id=row[-4])
+    grant.user = partial_instance(User, id=grant.user_id, is_active=row[-3])
+    grant.usable, grant.redeemable = row[-2], row[-1]
     return grant
+
+
+_USABLE_IDS_SQL = (
+    f"SELECT o.id FROM {OAuthToken._meta.db_table} o{GRANT_JOINS}"
+    f" WHERE o.id = ANY(%(ids)s) AND {GRANT_USABLE}"
+)
+
+
+def oauth_tokens_usable(*, ids: list[str], now: datetime | None = None) -> set[str]:
+    """Which of the OAuth tokens `ids` are usable right now (GRANT_USABLE): what the My Account
+    pages show, by the same statement the API and the token endpoint obey."""
+    if not ids:
+        return set()
+    rows = fetch_all(_USABLE_IDS_SQL, {"ids": list(ids), "now": now or timezone.now()})
+    return {row[0] for row in rows}
 
 
 def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Page[str]:
@@ -177,10 +224,8 @@ _LIST_VERSION_SQL = f"SELECT version FROM {OAuthTokenListVersion._meta.db_table}
 
 
 def oauth_token_list_version(*, user: User) -> int | None:
-    """The current version of the user's OAuth token list (tokens.list_cache); None when there
-    is none to trust: on other databases than PostgreSQL, or before any change was recorded."""
-    if not is_postgresql():
-        return None
+    """The current version of the user's OAuth token list (tokens.list_cache); None before any
+    change was recorded."""
     row = fetch_one(_LIST_VERSION_SQL, [user.pk])
     return None if row is None else row[0]
 

@@ -1,6 +1,6 @@
-"""The token endpoint's and the bearer check's fast path (config.prepared): on PostgreSQL a code
-exchange and a refresh run a fixed set of hand-written prepared statements, and what they and
-the API-token lookup load is exactly what the ORM path (kept for other databases) loads."""
+"""The token endpoint's and the bearer check's fast path (tokens.sql): a code exchange and a
+refresh run a fixed set of hand-written prepared statements, and what they and the API-token
+lookup load is exactly what the ORM would load for the same rows."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.forms.models import model_to_dict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from config.prepared import save_new
 from consent import selectors
+from consent.models import OAuthClient
 from tests.consent.helpers import (
     authorize_params,
     consent,
@@ -23,9 +23,17 @@ from tests.consent.helpers import (
 from tests.db import prepared_statements
 from tests.factories import ApplicationFactory
 from tokens.authentication import active_api_token, session_principal
-from tokens.models import AccessToken, ApiToken, OAuthToken, RefreshToken, TokenEvent
+from tokens.models import (
+    AccessToken,
+    ApiToken,
+    AuthorizationCode,
+    OAuthToken,
+    RefreshToken,
+    TokenEvent,
+)
 from tokens.secrets import secret_digest
 from tokens.services.api_tokens import api_token_create
+from tokens.sql import save_new
 
 # Client, code (with its OAuth token), BEGIN (a savepoint under test), lock, claim, authorize, access token, refresh
 # token, audit event, COMMIT.
@@ -85,35 +93,32 @@ def _loaded(credential) -> dict:
     }
 
 
-def test_credential_lookups_load_what_the_orm_loads(user, client_app, monkeypatch):
+def test_credential_lookups_load_what_the_orm_loads(user, client_app):
     verifier, challenge = pkce_pair()
     code = consent(logged_in(user), authorize_params(client_app, challenge))["code"]
     issued = tokens_for(user, client_app)
     lookups = [
-        (selectors.authorization_code_by_value, code),
-        (selectors.refresh_token_by_value, issued["refresh_token"]),
-        (selectors.access_token_by_value, issued["access_token"]),
+        (selectors.authorization_code_by_value, AuthorizationCode, code),
+        (selectors.refresh_token_by_value, RefreshToken, issued["refresh_token"]),
+        (selectors.access_token_by_value, AccessToken, issued["access_token"]),
     ]
-    fast = [_loaded(lookup(raw)) for lookup, raw in lookups]
+    for lookup, model, raw in lookups:
+        orm = model.objects.select_related("oauth_token__client", "oauth_token__user")
+        assert _loaded(lookup(raw)) == _loaded(orm.get(digest=secret_digest(raw)))
     fast_client = model_to_dict(selectors.client_by_client_id(client_app.client_id))
-
-    monkeypatch.setattr(selectors, "is_postgresql", lambda: False)
-    assert fast == [_loaded(lookup(raw)) for lookup, raw in lookups]
-    assert fast_client == model_to_dict(selectors.client_by_client_id(client_app.client_id))
+    assert fast_client == model_to_dict(OAuthClient.objects.get(pk=client_app.pk))
     assert fast_client["redirect_uris"] == client_app.redirect_uris  # JSON decoded, not text
 
 
-def test_unknown_values_are_none_on_both_paths(db, monkeypatch):
+def test_unknown_values_are_none(db):
     unknown = ["oac_unknown", "ort_unknown", "oat_unknown"]
     lookups = [
         selectors.authorization_code_by_value,
         selectors.refresh_token_by_value,
         selectors.access_token_by_value,
     ]
-    for is_postgresql in (True, False):
-        monkeypatch.setattr(selectors, "is_postgresql", lambda value=is_postgresql: value)
-        assert [lookup(raw) for lookup, raw in zip(lookups, unknown, strict=True)] == [None] * 3
-        assert selectors.client_by_client_id("no-such-client") is None
+    assert [lookup(raw) for lookup, raw in zip(lookups, unknown, strict=True)] == [None] * 3
+    assert selectors.client_by_client_id("no-such-client") is None
 
 
 def test_save_new_stores_what_the_orm_would_and_returns_the_new_id(user, client_app):

@@ -9,13 +9,11 @@ checks; this took a fifth to a third off it. The purge still deletes the childre
 same statement (tokens.services.purge), so it stays correct if a later migration recreates the
 constraints without the cascade.
 
-PostgreSQL only; a no-op elsewhere. The constraints keep their names and stay DEFERRABLE
-INITIALLY DEFERRED.
+The constraints keep their names and stay DEFERRABLE INITIALLY DEFERRED.
 """
 
 from django.db import migrations
 
-from tokens.migrations._postgresql import PostgreSQLOnly
 
 CHILDREN = ("tokens_authorizationcode", "tokens_accesstoken", "tokens_refreshtoken")
 
@@ -44,5 +42,5 @@ class Migration(migrations.Migration):
     dependencies = [("tokens", "0002_oauthtoken_name_filter_indexes")]
 
     operations = [
-        PostgreSQLOnly(_recreate("ON DELETE CASCADE"), reverse_sql=_recreate("")),
+        migrations.RunSQL(_recreate("ON DELETE CASCADE"), reverse_sql=_recreate("")),
     ]

@@ -6,13 +6,10 @@ Why: apikit.lists materializes the matches' ids and sort keys. With only `name` 
 the id had to come from the table, so the planner took the trigram index and read a heap page
 per match: `echo*` over 100 000 tokens (12 500 matches, bench W5a) cost 25-30 ms in PostgreSQL;
 covered, about 8 ms. Infix globs keep using the trigram index.
-
-PostgreSQL only: on other databases (SQLite for `make run`) every operation here does nothing.
 """
 
 from django.db import migrations
 
-from tokens.migrations._postgresql import PostgreSQLOnly
 
 COVERED = (
     "CREATE INDEX oauthtoken_user_lname ON tokens_oauthtoken"
@@ -29,7 +26,7 @@ class Migration(migrations.Migration):
     dependencies = [("tokens", "0003_oauth_token_children_cascade_in_database")]
 
     operations = [
-        PostgreSQLOnly(
+        migrations.RunSQL(
             ["DROP INDEX oauthtoken_user_lname", COVERED],
             reverse_sql=["DROP INDEX oauthtoken_user_lname", NAME_ONLY],
         ),

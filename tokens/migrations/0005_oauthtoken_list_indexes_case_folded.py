@@ -14,13 +14,10 @@ on that expression:
 
 They replace the text_pattern_ops btree (0002/0004), the trigram GIN on LOWER(name) (0002) and
 the (user, name) btree, which no list query uses any more.
-
-PostgreSQL only: on other databases (SQLite for `make run`) the RunSQL operations do nothing.
 """
 
 from django.db import migrations
 
-from tokens.migrations._postgresql import PostgreSQLOnly
 
 FOLDED = 'LOWER(name) COLLATE "C"'
 CREATE = [
@@ -44,5 +41,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveIndex(model_name="oauthtoken", name="oauthtoken_user_name"),
-        PostgreSQLOnly(DROP_OLD + CREATE, reverse_sql=DROP_NEW + RESTORE_OLD),
+        migrations.RunSQL(DROP_OLD + CREATE, reverse_sql=DROP_NEW + RESTORE_OLD),
     ]

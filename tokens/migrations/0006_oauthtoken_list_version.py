@@ -8,14 +8,10 @@ deleted or truncated. A change of a client's listed fields (client_id, name, URI
 the same for every user holding a token of that client. The upsert takes the users' rows in
 user id order, so two statements never wait on each other crosswise. TRUNCATE of the tokens
 drops every row: a user without a row is never served from the cache.
-
-PostgreSQL only: on other databases (SQLite for `make run`) the table stays empty and the
-cache is not used.
 """
 
 from django.db import migrations, models
 
-from tokens.migrations._postgresql import PostgreSQLOnly
 
 VERSIONS = "tokens_oauthtokenlistversion"
 SEQUENCE = "tokens_oauthtokenlistversion_seq"
@@ -114,5 +110,5 @@ class Migration(migrations.Migration):
                 ("version", models.BigIntegerField()),
             ],
         ),
-        PostgreSQLOnly(CREATE, reverse_sql=DROP),
+        migrations.RunSQL(CREATE, reverse_sql=DROP),
     ]

@@ -1,5 +1,5 @@
-from config.prepared import save_new
 from tokens.models import TokenEvent, TokenEventKind
+from tokens.sql import save_new
 
 
 def token_event_record(

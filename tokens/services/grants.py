@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.prepared import fetch_all, fetch_one, is_postgresql, save_new
 from tokens.models import (
     AccessToken,
     AuthorizationCode,
@@ -25,12 +24,12 @@ from tokens.models import (
     OAuthToken,
     RefreshToken,
     TokenEventKind,
-    TokenStatus,
 )
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import oauth_token_delete
+from tokens.sql import fetch_all, fetch_one, save_new
 
 # OAuth 2.1 §4.1.2: a maximum authorization code lifetime of 10 minutes.
 MAX_CODE_LIFETIME = 600
@@ -119,7 +118,7 @@ def _code_redeem(
     *, code: AuthorizationCode, resource: list[str] | None, include_refresh_token: bool, now
 ) -> IssuedTokens | str:
     # Errors are returned, not raised, so that a replay's revocation commits.
-    grant = _grant_lock(code.oauth_token_id)
+    grant = _grant_lock(code.oauth_token_id, now)
     if grant is None:
         return INVALID_CODE
     if not _code_claim(code.pk, now):
@@ -128,13 +127,9 @@ def _code_redeem(
         ).exists():
             oauth_token_delete(token=grant, reason="authorization code replayed")
         return INVALID_CODE
-    # A pending token the user deactivated (API, My Account, admin) stays inactive: the code
-    # authorizes it, it never reactivates it.
-    if (
-        grant.status != TokenStatus.ACTIVE
-        or (grant.expiration_date is not None and grant.expiration_date <= now)
-        or not grant.user.is_active
-    ):
+    # tokens.selectors.GRANT_REDEEMABLE, read under the lock. A pending token the user
+    # deactivated stays inactive: the code authorizes it, it never reactivates it.
+    if not grant.redeemable:
         return UNUSABLE_GRANT
     grant.authorization_status = AuthorizationStatus.AUTHORIZED
     bound = list(resource or code.resource or grant.resource or [settings.API_RESOURCE_URL])
@@ -163,10 +158,7 @@ def _code_redeem(
 
 def _code_claim(code_id: int, now: datetime) -> bool:
     """Mark an unused, unexpired code used; False if it was not (used, expired or gone)."""
-    if is_postgresql():
-        return bool(fetch_all(_CLAIM_SQL, [now, code_id, now]))
-    unused = AuthorizationCode.objects.filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
-    return bool(unused.update(used_at=now))
+    return bool(fetch_all(_CLAIM_SQL, [now, code_id, now]))
 
 
 _CLAIM_SQL = (
@@ -177,10 +169,7 @@ _CLAIM_SQL = (
 
 def _grant_authorize(oauth_token_id: str, now: datetime) -> None:
     values = {"authorization_status": AuthorizationStatus.AUTHORIZED, "last_updated": now}
-    if is_postgresql():
-        fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
-    else:
-        OAuthToken.objects.filter(pk=oauth_token_id).update(**values)
+    fetch_all(_AUTHORIZE_SQL, [*values.values(), oauth_token_id])
 
 
 _AUTHORIZE_SQL = (
@@ -201,7 +190,8 @@ def refresh_token_rotate(
     Presenting an already-rotated refresh token deletes the whole OAuth token, so a stolen
     token dies with its family (RFC 9700 §4.14.2). `scope` may only narrow the grant's scope
     (RFC 6749 §6); the new refresh token keeps the original scope. Fails when the OAuth token
-    is inactive, deleted, expired or its user deactivated.
+    is not usable (tokens.selectors.GRANT_USABLE: inactive, deleted, pending, expired, its user
+    deactivated or its client suspended).
     """
     return _issued_or_raise(
         _refresh_rotate(
@@ -214,7 +204,7 @@ def refresh_token_rotate(
 def _refresh_rotate(
     *, refresh_token: RefreshToken, scope: list[str] | None, resource: list[str] | None, now
 ) -> IssuedTokens | str:
-    grant = _grant_lock(refresh_token.oauth_token_id)
+    grant = _grant_lock(refresh_token.oauth_token_id, now)
     if grant is None:
         return INVALID_REFRESH
     state = _refresh_state(refresh_token.pk)
@@ -223,7 +213,7 @@ def _refresh_rotate(
     if state == "used":
         oauth_token_delete(token=grant, reason="rotated refresh token reused")
         return INVALID_REFRESH
-    if not _grant_usable(grant, now):
+    if not grant.usable:  # tokens.selectors.GRANT_USABLE, read under the lock
         return UNUSABLE_GRANT
     if not _refresh_spend(refresh_token.pk, now):
         return INVALID_REFRESH
@@ -251,10 +241,7 @@ def _refresh_rotate(
 def _refresh_state(refresh_id: int) -> str | None:
     """'unused', 'used' (already rotated) or None (gone). Read under the grant's lock, which
     every rotation of the family holds, so it cannot change before the spend."""
-    if is_postgresql():
-        row = fetch_one(_REFRESH_STATE_SQL, [refresh_id])
-    else:
-        row = RefreshToken.objects.filter(pk=refresh_id).values_list("used_at").first()
+    row = fetch_one(_REFRESH_STATE_SQL, [refresh_id])
     if row is None:
         return None
     return "unused" if row[0] is None else "used"
@@ -264,11 +251,7 @@ _REFRESH_STATE_SQL = f"SELECT used_at FROM {RefreshToken._meta.db_table} WHERE i
 
 
 def _refresh_spend(refresh_id: int, now: datetime) -> bool:
-    if is_postgresql():
-        return bool(fetch_all(_REFRESH_SPEND_SQL, [now, refresh_id]))
-    return bool(
-        RefreshToken.objects.filter(pk=refresh_id, used_at__isnull=True).update(used_at=now)
-    )
+    return bool(fetch_all(_REFRESH_SPEND_SQL, [now, refresh_id]))
 
 
 _REFRESH_SPEND_SQL = (
@@ -295,7 +278,7 @@ def access_token_revoke(*, access_token: AccessToken) -> None:
 def refresh_token_revoke(*, refresh_token: RefreshToken) -> None:
     """Revoking a refresh token revokes its grant: the OAuth token with every access and
     refresh token of it (RFC 7009 §2.1)."""
-    grant = _grant_lock(refresh_token.oauth_token_id)
+    grant = _grant_lock(refresh_token.oauth_token_id, timezone.now())
     if grant is None:
         return
     token_event_record(
@@ -309,41 +292,18 @@ def refresh_token_revoke(*, refresh_token: RefreshToken) -> None:
     oauth_token_delete(token=grant, reason="refresh token revoked by the client")
 
 
-# The locked OAuth token with only the user and client fields the grants read: every client
-# column (a logo can be a 32 KiB data: URI) made this the costliest statement of an exchange.
-_LOCK_FIELDS = [f.name for f in OAuthToken._meta.concrete_fields] + [
-    "user__is_active",
-    "client__client_id",
-]
-
-
-def _grant_lock(oauth_token_id: str) -> OAuthToken | None:
-    if is_postgresql():
-        rows = fetch_all(_LOCK_SQL, [oauth_token_id])
-        return grant_from_row(rows[0]) if rows else None
-    locked = (
-        OAuthToken.objects.select_for_update(of=("self",))
-        .select_related("user", "client")
-        .only(*_LOCK_FIELDS)
-        .filter(pk=oauth_token_id)
-        .order_by()[:1]
-    )
-    return next(iter(locked), None)
+def _grant_lock(oauth_token_id: str, now: datetime) -> OAuthToken | None:
+    """The OAuth token row locked, with only the user and client fields the grants read (every
+    client column, a logo can be a 32 KiB data: URI, made this the costliest statement of an
+    exchange) and the usability verdicts at `now` (tokens.selectors.GRANT_COLUMNS)."""
+    rows = fetch_all(_LOCK_SQL, {"id": oauth_token_id, "now": now})
+    return grant_from_row(rows[0]) if rows else None
 
 
 _LOCK_SQL = (
     f"SELECT {GRANT_COLUMNS} FROM {OAuthToken._meta.db_table} o{GRANT_JOINS}"
-    " WHERE o.id = %s FOR UPDATE OF o"
+    " WHERE o.id = %(id)s FOR UPDATE OF o"
 )
-
-
-def _grant_usable(grant: OAuthToken, now) -> bool:
-    return (
-        grant.status == TokenStatus.ACTIVE
-        and grant.authorization_status == AuthorizationStatus.AUTHORIZED
-        and (grant.expiration_date is None or grant.expiration_date > now)
-        and grant.user.is_active
-    )
 
 
 def _tokens_issue(

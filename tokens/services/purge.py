@@ -6,7 +6,7 @@ long. A pending token is re-checked in the DELETE itself (`authorization_status 
 a token authorized a moment ago is never deleted. The code redemption locks the OAuth token row
 first, so the two serialize on that row instead of racing.
 
-On PostgreSQL a batch is one statement (`_pg_batch_sql`): it picks up to `batch_size` stale
+A batch is one statement (`_pg_batch_sql`): it picks up to `batch_size` stale
 pending tokens `FOR UPDATE SKIP LOCKED`, deletes them and the rows that point at them, and is
 its own transaction (no BEGIN/COMMIT round trips, no ids sent back and forth). About three
 quarters of a batch's time is PostgreSQL's per-row foreign-key checks of the three child tables,
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from tokens.models import (
     AccessToken,
@@ -52,9 +52,7 @@ def token_purge_pending(
     recognised and revokes the grant (OAuth 2.1 §4.1.3).
     """
     cutoff = now - timedelta(seconds=settings.OAUTH_PENDING_TOKEN_MAX_AGE)
-    if connection.vendor != "postgresql":
-        tokens = _portable_pending_purge(cutoff, batch_size)
-    elif workers > 1 and not connection.in_atomic_block:
+    if workers > 1 and not connection.in_atomic_block:
         tokens = _parallel_pending_purge(cutoff, batch_size, workers)
     else:
         # Inside a caller's transaction only this connection sees its rows: one worker.
@@ -148,41 +146,9 @@ def _parallel_pending_purge(cutoff: datetime, batch_size: int, workers: int) -> 
 
 def _pending_batch_delete(ids: list[str]) -> int:
     """Delete the tokens of `ids` that are still pending, and the rows that pointed at them."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _pg_batch_sql("SELECT unnest(%s::varchar[])"),
-                [ids, AuthorizationStatus.PENDING.value],
-            )
-            return cursor.fetchone()[0]
-    return _portable_batch_delete(ids)
-
-
-def _portable_pending_purge(cutoff: datetime, batch_size: int) -> int:
-    total = 0
-    while True:
-        ids = list(
-            OAuthToken.objects.filter(
-                authorization_status=AuthorizationStatus.PENDING, creation_date__lt=cutoff
-            )
-            .order_by()
-            .values_list("pk", flat=True)[:batch_size]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _pg_batch_sql("SELECT unnest(%s::varchar[])"),
+            [ids, AuthorizationStatus.PENDING.value],
         )
-        if ids:
-            total += _portable_batch_delete(ids)
-        if len(ids) < batch_size:
-            return total
-
-
-@transaction.atomic
-def _portable_batch_delete(ids: list[str]) -> int:
-    deleted = list(
-        OAuthToken.objects.filter(pk__in=ids, authorization_status=AuthorizationStatus.PENDING)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    if deleted:
-        for model in (AuthorizationCode, AccessToken, RefreshToken):
-            model.objects.filter(oauth_token_id__in=deleted).delete()
-        OAuthToken.objects.filter(pk__in=deleted).delete()
-    return len(deleted)
+        return cursor.fetchone()[0]

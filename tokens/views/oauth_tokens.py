@@ -24,6 +24,7 @@ from tokens.selectors import (
     oauth_token_counts_by_client,
     oauth_tokens_for,
     oauth_tokens_list,
+    oauth_tokens_usable,
 )
 from tokens.services.oauth_tokens import (
     oauth_token_delete as oauth_token_delete_service,
@@ -49,11 +50,14 @@ DETAIL_TEMPLATE = "tokens/oauth_token_detail.html"
 
 @dataclass(frozen=True)
 class OAuthTokenRow:
-    """A token as the list and detail pages show it, with its client's safe logo and links."""
+    """A token as the list and detail pages show it, with its client's safe logo and links, and
+    whether it is usable right now (tokens.selectors.oauth_tokens_usable: the rule the API and
+    the token endpoint obey)."""
 
     token: OAuthToken
     logo_src: str
     client_href: str
+    usable: bool
     client_token_count: int = 1
 
     @property
@@ -86,13 +90,22 @@ class OAuthTokenRow:
         return self.token.is_expired
 
 
-def _row(token: OAuthToken, counts: dict[str, int] | None = None) -> OAuthTokenRow:
-    return OAuthTokenRow(
-        token=token,
-        logo_src=image_src(token.client.logo_uri),
-        client_href=link_href(token.client.client_uri),
-        client_token_count=(counts or {}).get(token.client_id, 1),
-    )
+def _rows(tokens: list[OAuthToken], counts: dict[str, int] | None = None) -> list[OAuthTokenRow]:
+    usable = oauth_tokens_usable(ids=[token.pk for token in tokens])
+    return [
+        OAuthTokenRow(
+            token=token,
+            logo_src=image_src(token.client.logo_uri),
+            client_href=link_href(token.client.client_uri),
+            usable=token.pk in usable,
+            client_token_count=(counts or {}).get(token.client_id, 1),
+        )
+        for token in tokens
+    ]
+
+
+def _row(token: OAuthToken) -> OAuthTokenRow:
+    return _rows([token])[0]
 
 
 def _table_context(request: HttpRequest, list_url: str | None = None) -> dict:
@@ -105,7 +118,7 @@ def _table_context(request: HttpRequest, list_url: str | None = None) -> dict:
     counts = oauth_token_counts_by_client(user=request.user)
     return {
         "page": page,
-        "rows": [_row(t, counts) for t in page.items],
+        "rows": _rows(list(page.items), counts),
         "sort": page.sort_links(),
         "list_url": list_url or request.get_full_path(),
     }

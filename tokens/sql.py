@@ -1,17 +1,18 @@
-"""Hand-written SQL for the hot paths on PostgreSQL, run as server-side prepared statements.
+"""Hand-written SQL for the hot paths, run as server-side prepared statements on PostgreSQL (the
+only database, docs/decisions/027-postgresql-only.md).
 
 On this kind of machine compiling one ORM query costs 0.5-0.9 ms of CPU, several times the
 round trip it describes, and the token endpoint and the bearer check run a handful of fixed
 statements on every call (docs/benchmarks.md). Their SQL is therefore written once, from the
 models' own table and column names, and prepared once per connection: PostgreSQL plans it
-once too. Callers keep an ORM path for other databases (SQLite under `make run`).
+once too. Each statement is its rule's only copy, beside the models of the app that owns it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import psycopg
@@ -19,12 +20,10 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.models import JSONField, Model
 
 M = TypeVar("M", bound=Model)
+# Positional (`%s`) or named (`%(now)s`) parameters, as psycopg takes them.
+Params = Sequence | Mapping[str, object]
 
 _NEVER_AUTOMATICALLY = 2**31 - 1
-
-
-def is_postgresql() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def columns(alias: str, model: type[Model]) -> str:
@@ -49,7 +48,7 @@ def partial_instance(model: type[M], **values: object) -> M:
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
-def fetch_one(sql: str, params: Sequence) -> tuple | None:
+def fetch_one(sql: str, params: Params) -> tuple | None:
     """One row of a read-only `sql` as a prepared statement, with the statement itself as the
     connection's health check.
 
@@ -75,13 +74,13 @@ def fetch_one(sql: str, params: Sequence) -> tuple | None:
     return _execute(sql, params).fetchone()
 
 
-def fetch_all(sql: str, params: Sequence) -> list[tuple]:
+def fetch_all(sql: str, params: Params) -> list[tuple]:
     """Every row of `sql` (a write's RETURNING rows too) as a prepared statement. No retry:
     use it inside a transaction or after a statement that already checked the connection."""
     return _execute(sql, params).fetchall()
 
 
-def _execute(sql: str, params: Sequence) -> psycopg.Cursor:
+def _execute(sql: str, params: Params) -> psycopg.Cursor:
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = connection.connection
@@ -100,11 +99,18 @@ def _execute(sql: str, params: Sequence) -> psycopg.Cursor:
     if connection.queries_logged:  # DEBUG and CaptureQueriesContext count it like any query
         connection.queries_log.append(
             {
-                "sql": sql.replace("%s", "%r") % tuple(params),
+                "sql": _logged(sql, params),
                 "time": f"{time.monotonic() - start:.3f}",
             }
         )
     return cursor
+
+
+def _logged(sql: str, params: Params) -> str:
+    """`sql` with its parameters filled in, as Django's query log shows a statement."""
+    if isinstance(params, Mapping):
+        return sql % {name: repr(value) for name, value in params.items()}
+    return sql.replace("%s", "%r") % tuple(params)
 
 
 def json_value(value):
@@ -117,10 +123,7 @@ _INSERTS: dict[type[Model], tuple[str, list, list]] = {}
 
 def save_new(obj: Model) -> None:
     """INSERT `obj` as `obj.save(force_insert=True)` would (the models saved this way have no
-    signal receivers), as a prepared statement on PostgreSQL; elsewhere through the ORM."""
-    if not is_postgresql():
-        obj.save(force_insert=True)
-        return
+    signal receivers), as a prepared statement."""
     model = type(obj)
     if model not in _INSERTS:
         meta = model._meta
