@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Application, Membership, User
-from accounts.roles import Role
+from accounts.roles import role_label
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def nav_for(*, user: User) -> Nav:
                 id=m.organization_id,
                 name=m.organization.name,
                 role=m.role,
-                role_label=Role(m.role).label,
+                role_label=role_label(m.role),
                 applications=by_org.get(m.organization_id, []),
             )
             for m in memberships
