@@ -24,6 +24,12 @@ __all__ = ["ApplicationRole", "Role"]  # the role names live with the models (Te
 SANDBOX_ORG_ID = "sandbox"
 
 
+def role_label(role: str) -> str:
+    """The one word every page, the consent screen and the admin use for a role
+    ("Administrator", "Editor", "Collaborator", "Viewer", "None")."""
+    return Role(role).label
+
+
 ROLE_ORDER: tuple[str, ...] = ("none", "view", "collaborate", "edit", "admin")
 _RANK = {role: rank for rank, role in enumerate(ROLE_ORDER)}
 

@@ -22,6 +22,7 @@ from accounts.roles import (
     effective_application_role,
     effective_organization_role,
     role_at_least,
+    role_label,
     user_roles,
 )
 from apikit.lists import ListParams, ListSpec, Page, queryset_page
@@ -220,7 +221,7 @@ def nav_for(*, user: User) -> Nav:
                 id=m.organization_id,
                 name=m.organization.name,
                 role=m.role,
-                role_label=Role(m.role).label,
+                role_label=role_label(m.role),
                 applications=by_org.get(m.organization_id, []),
             )
             for m in memberships

@@ -257,6 +257,23 @@ CELERY_BEAT_SCHEDULE = {
 # Celery logs through Django's LOGGING (LOG_FORMAT) instead of installing its own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Email (the new-authorization notice, sent by the worker): EMAIL_URL in django-environ's form,
+# e.g. smtp+tls://user:password@smtp.example.com:587, consolemail:// (default: printed by the
+# worker), filemail:///path/to/dir. EMAIL_BACKEND, if set, overrides the URL's backend.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(BASE_DIR / ".run" / "mail")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="OAuth Consent Server <no-reply@localhost>"
+)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
 # OAuth lifetimes.
 OAUTH_ACCESS_TOKEN_LIFETIME = env.int("OAUTH_ACCESS_TOKEN_LIFETIME", default=3600)
 OAUTH_AUTHORIZATION_CODE_LIFETIME = env.int("OAUTH_AUTHORIZATION_CODE_LIFETIME", default=600)

@@ -204,7 +204,7 @@ def _contacts_clean(data: dict) -> list[str]:
     return contacts
 
 
-ROLE_CHOICES = [(value, f"{label} ({value})") for value, label in Role.choices]
+ROLE_CHOICES = Role.choices  # the labels of accounts.roles.Role, as on every page
 
 
 class ConsentForm(forms.Form):

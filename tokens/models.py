@@ -78,6 +78,7 @@ class OAuthToken(models.Model):
     objects = OAuthTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "OAuth token"
         ordering = ["name"]
         # The list's name indexes are PostgreSQL-only SQL (migrations 0002, 0004, 0005).
         indexes = [
@@ -222,6 +223,7 @@ class ApiToken(models.Model):
     objects = ByValueQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "API token"
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(

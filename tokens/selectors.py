@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.errors import not_found
@@ -60,6 +60,17 @@ API_TOKEN_LIST = ListSpec(
 def oauth_tokens_for(*, user: User) -> QuerySet[OAuthToken]:
     """The user's own OAuth tokens (with their client, which every view shows)."""
     return OAuthToken.objects.filter(user=user).select_related("client")
+
+
+def oauth_token_counts_by_client(*, user: User) -> dict[str, int]:
+    """How many OAuth tokens the user holds per client (primary key), in one query."""
+    return dict(
+        OAuthToken.objects.filter(user=user)
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("id"))
+        .values_list("client_id", "n")
+    )
 
 
 def oauth_token_get(*, user: User, token_id: str) -> OAuthToken:

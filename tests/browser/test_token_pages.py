@@ -43,6 +43,7 @@ def _tokens(user):
             claude,
             default_role="edit",
             creation_date=now - timedelta(days=12),
+            last_used=now - timedelta(hours=3),
         ),
         make("MCP Inspector", inspector, creation_date=now - timedelta(days=3)),
         make(
@@ -133,7 +134,16 @@ def test_new_api_token_secret_is_shown_once_with_a_copy_button(page, demo_user):
     page.get_by_text("Copied to the clipboard.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == secret
 
-    page.get_by_role("link", name="View token settings").click()
+    # Reload: no second token, no secret again (Post/Redirect/Get, popped once).
+    page.reload()
+    page.get_by_text("was shown once").wait_for()
+    assert secret not in page.content()
+    assert ApiToken.objects.filter(user=demo_user).count() == 1
+    page.go_back()
+    assert secret not in page.content()
+    assert ApiToken.objects.filter(user=demo_user).count() == 1
+    page.goto(f"/me/tokens/{token.id}")
+
     page.get_by_role("heading", name="Token Info").wait_for()
     assert secret not in page.content()
     page.goto("/me/tokens")

@@ -219,8 +219,8 @@ def test_htmx_preview_returns_only_the_permissions_fragment(
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="permissions">')
     assert "<html" not in html
-    assert f'<td class="effective-role" data-org="{organization.pk}">collaborate</td>' in html
-    assert '<td class="effective-role" data-org="sandbox">none</td>' in html
+    assert f'<td class="effective-role" data-org="{organization.pk}">Collaborator</td>' in html
+    assert '<td class="effective-role" data-org="sandbox">None</td>' in html
     assert not OAuthToken.objects.exists()
 
 

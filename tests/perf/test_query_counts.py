@@ -34,8 +34,9 @@ W1_MAX_QUERIES = 1
 # PostgreSQL (tokens.selectors). The same page again: the API token and the version.
 W5_MAX_QUERIES = 4
 W5_CACHED_QUERIES = 2
-# The consent page: client, session, user, memberships, application overrides, organizations.
-W6_MAX_QUERIES = 6
+# The consent page: client, session, user, memberships, application overrides, organizations,
+# and the user's earlier consent to this client (incremental consent, issue 18).
+W6_MAX_QUERIES = 7
 
 
 def _bearer_me(http: Client, raw: str):

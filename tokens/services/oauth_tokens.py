@@ -251,3 +251,29 @@ def oauth_token_delete(*, token: OAuthToken, reason: str = "deleted by user") ->
         detail={"reason": reason},
     )
     OAuthToken.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
+def oauth_tokens_revoke_for_client(
+    *, client: OAuthClient, user: User | None = None, reason: str
+) -> int:
+    """Delete every OAuth token of `client` (only `user`'s, when given) and so every code,
+    access and refresh token beneath them (RFC 7009 §2.1: revoking the grant revokes its
+    tokens). The administrator's "revoke all tokens" and the user's "revoke all for this
+    application". Rows are locked in id order, as oauth_token_delete locks one. Returns how
+    many were deleted."""
+    tokens = OAuthToken.objects.filter(client=client)
+    if user is not None:
+        tokens = tokens.filter(user=user)
+    locked = list(tokens.select_for_update().order_by("pk").values_list("pk", "user_id"))
+    for token_id, user_id in locked:
+        token_event_record(
+            token_type="oauthToken",
+            token_id=token_id,
+            kind=TokenEventKind.DELETED,
+            user_id=user_id,
+            client_id=client.client_id,
+            detail={"reason": reason},
+        )
+    OAuthToken.objects.filter(pk__in=[pk for pk, _ in locked]).delete()
+    return len(locked)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -22,6 +22,16 @@ from tokens.forms import form_field_for_api_message
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 LIST_KEYS = ("sortField", "sortDirection", "perPage", "filterField", "filter")
+# The list parameters in words, for the toolbar's choices (the URL keeps the API's names).
+FIELD_LABELS = {
+    "name": "Name",
+    "status": "Status",
+    "id": "ID",
+    "creationDate": "Created",
+    "lastUpdated": "Last updated",
+    "expirationDate": "Expires",
+    "lastUsed": "Last used",
+}
 
 
 def get_owned_or_404(queryset: QuerySet, object_id: str):
@@ -61,6 +71,14 @@ class ListPage:
     query: dict[str, str] = field(default_factory=dict)
     sort_fields: tuple[str, ...] = ()
     filter_fields: tuple[str, ...] = ()
+
+    @property
+    def sort_choices(self) -> list[tuple[str, str]]:
+        return [(name, FIELD_LABELS.get(name, name)) for name in self.sort_fields]
+
+    @property
+    def filter_choices(self) -> list[tuple[str, str]]:
+        return [(name, FIELD_LABELS.get(name, name)) for name in self.filter_fields]
 
     @property
     def per_page_choices(self) -> list[int]:
@@ -111,16 +129,22 @@ class ListPage:
 
 
 def list_page(
-    request: HttpRequest, *, spec: ListSpec, fetch: Callable[[ListParams], Page]
+    request: HttpRequest,
+    *,
+    spec: ListSpec,
+    fetch: Callable[[ListParams], Page],
+    list_url: str | None = None,
 ) -> ListPage:
-    """One page per the request's sortField/sortDirection/page/perPage/filterField/filter,
-    parsed exactly as the API parses them (apikit.lists) and read through `fetch` (a
-    tokens.selectors list selector). An invalid value gives an empty page with the reason."""
-    query = {key: request.GET.get(key, "") for key in LIST_KEYS}
+    """One page per the request's sortField/sortDirection/page/perPage/filterField/filter
+    (or those of `list_url`, the list a row was deleted from), parsed exactly as the API
+    parses them (apikit.lists) and read through `fetch` (a tokens.selectors list selector). An
+    invalid value gives an empty page with the reason."""
+    source = QueryDict(urlsplit(list_url).query) if list_url is not None else request.GET
+    query = {key: source.get(key, "") for key in LIST_KEYS}
     # The pages show 25 rows unless asked otherwise; the API's own default (100) is long to scroll.
     parse_query = {
         **query,
-        "page": request.GET.get("page", ""),
+        "page": source.get("page", ""),
         "perPage": query["perPage"] or "25",
     }
     if parse_query["filter"] and not parse_query["filterField"]:
