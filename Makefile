@@ -2,7 +2,8 @@
 # `make test` (the machine's PostgreSQL + Redis).
 SHELL := /bin/bash
 PY := .venv/bin/python
-VENV_STAMP := .venv/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+LOCKS := requirements.lock requirements-dev.lock
+VENV_STAMP := .venv/.installed-$(shell cat $(LOCKS) pyproject.toml | sha256sum | cut -c1-12)
 
 # `make test` talks to real servers; override any of these from the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/oauth_server
@@ -18,10 +19,11 @@ TEST_ENV = DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789a
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.lock pyproject.toml
+# Runtime (requirements.lock, what the image installs) plus development and test tools.
+$(VENV_STAMP): $(LOCKS) pyproject.toml
 	@test -x $(PY) || { echo "Creating .venv (Python virtual environment)"; python3 -m venv .venv; }
-	@echo "Installing the pinned Python packages from requirements.lock into .venv (about a minute the first time)..."
-	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@echo "Installing the pinned Python packages ($(LOCKS)) into .venv (about a minute the first time)..."
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	@rm -f .venv/.installed-* && touch $@
 
 run: venv

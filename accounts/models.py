@@ -5,7 +5,22 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.ids import new_object_id
-from accounts.roles import ApplicationRole, Role
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    EDIT = "edit", "Editor"
+    COLLABORATE = "collaborate", "Collaborator"
+    VIEW = "view", "Viewer"
+    NONE = "none", "None"
+
+
+class ApplicationRole(models.TextChoices):
+    """Per-application overrides are limited to these three (reference §1.4)."""
+
+    COLLABORATE = "collaborate", "Collaborator"
+    VIEW = "view", "Viewer"
+    NONE = "none", "None"
 
 
 def object_id_field(**kwargs) -> models.CharField:

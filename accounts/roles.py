@@ -9,30 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from django.db import models
+from accounts.models import (
+    Application,
+    ApplicationRole,
+    ApplicationRoleOverride,
+    Membership,
+    Role,
+    User,
+)
 
-if TYPE_CHECKING:
-    from accounts.models import Application, User
+__all__ = ["ApplicationRole", "Role"]  # the role names live with the models (TextChoices)
 
 SANDBOX_ORG_ID = "sandbox"
 
 
-class Role(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    EDIT = "edit", "Editor"
-    COLLABORATE = "collaborate", "Collaborator"
-    VIEW = "view", "Viewer"
-    NONE = "none", "None"
-
-
-class ApplicationRole(models.TextChoices):
-    """Per-application overrides are limited to these three (reference §1.4)."""
-
-    COLLABORATE = "collaborate", "Collaborator"
-    VIEW = "view", "Viewer"
-    NONE = "none", "None"
+def role_label(role: str) -> str:
+    """The one word every page, the consent screen and the admin use for a role
+    ("Administrator", "Editor", "Collaborator", "Viewer", "None")."""
+    return Role(role).label
 
 
 ROLE_ORDER: tuple[str, ...] = ("none", "view", "collaborate", "edit", "admin")
@@ -184,8 +179,6 @@ class UserRoles:
 
 def user_roles(*, user: User) -> UserRoles:
     """The user's memberships and per-application overrides, in two queries whatever their number."""
-    from accounts.models import ApplicationRoleOverride, Membership
-
     org_roles = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
     overrides = dict(
         ApplicationRoleOverride.objects.filter(membership__user=user).values_list(

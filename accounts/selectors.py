@@ -8,9 +8,13 @@ is Forbidden.
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from dataclasses import dataclass, field
 
-from accounts.models import Application, Membership, Organization
+from django.db.models import Count, Q, QuerySet
+
+from accounts.errors import forbidden, not_found
+from accounts.models import Application, Membership, Organization, User
+from accounts.principals import Principal
 from accounts.roles import (
     Role,
     UserRoles,
@@ -18,11 +22,10 @@ from accounts.roles import (
     effective_application_role,
     effective_organization_role,
     role_at_least,
+    role_label,
     user_roles,
 )
-from apikit.errors import forbidden, not_found
 from apikit.lists import ListParams, ListSpec, Page, queryset_page
-from tokens.authentication import Principal
 
 ORGANIZATION_LIST = ListSpec(
     sort_fields={
@@ -178,3 +181,50 @@ def application_get(*, principal: Principal, application_id: str, minimum_role: 
     if not role_at_least(role, minimum_role):
         raise forbidden()
     return application
+
+
+@dataclass(frozen=True)
+class NavOrganization:
+    id: str
+    name: str
+    role: str
+    role_label: str
+    applications: list[Application] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Nav:
+    """What the signed-in layout lists: the user's organizations with their applications, and
+    the applications of the user's Sandbox."""
+
+    organizations: list[NavOrganization]
+    sandbox_applications: list[Application]
+
+
+def nav_for(*, user: User) -> Nav:
+    """The user's organizations and reachable applications, in two queries whatever their number."""
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name", "organization_id")
+    )
+    org_ids = [m.organization_id for m in memberships]
+    apps = Application.objects.filter(
+        Q(organization_id__in=org_ids) | Q(sandbox_user=user)
+    ).order_by("name", "id")
+    by_org: dict[str | None, list[Application]] = {}
+    for app in apps.only("id", "name", "organization_id", "sandbox_user_id"):
+        by_org.setdefault(app.organization_id, []).append(app)
+    return Nav(
+        organizations=[
+            NavOrganization(
+                id=m.organization_id,
+                name=m.organization.name,
+                role=m.role,
+                role_label=role_label(m.role),
+                applications=by_org.get(m.organization_id, []),
+            )
+            for m in memberships
+        ],
+        sandbox_applications=by_org.get(None, []),
+    )

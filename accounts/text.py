@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from apikit.errors import validation_error
+from accounts.errors import validation_error
 
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
 _DESCRIPTION_WHITESPACE = frozenset("\n\r\t")

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET
 
 from apikit import schemas
 from apikit.lists import MAX_FILTER_LENGTH, MAX_PER_PAGE, ListSpec
+from apikit.scopes import ACTIONS
 from apikit.views import PATH_PARAM_LABELS, RESOURCE_METADATA_PATH, ROUTES, Operation
-from tokens.scopes import ACTIONS
 
 _NAMED_SCHEMAS = {
     "UserOAuthToken": schemas.USER_OAUTH_TOKEN,
@@ -234,9 +234,19 @@ def _docs_operation(path: str, method: str, operation: dict[str, Any]) -> str:
     )
 
 
+REDOC = "apidocs/redoc-2.5.1/redoc.standalone.js"  # vendored, see static/apidocs/README.md
+# The viewer runs from our own origin only: no CDN script, font or image can load (Redoc's
+# attribution logo points at its CDN; under this policy it is simply not shown).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
+
+
 @require_GET
 def docs_view(request: HttpRequest) -> HttpResponse:
-    """A plain HTML rendering of the OpenAPI document."""
+    """The OpenAPI document in Redoc (vendored in static/, no CDN), with a plain HTML
+    rendering for browsers without JavaScript."""
     document = openapi_document()
     # Every fragment is built by format_html, so joining them keeps the escaping.
     operations = mark_safe(
@@ -248,14 +258,26 @@ def docs_view(request: HttpRequest) -> HttpResponse:
         )
     )
     html = format_html(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title>'
-        '<link rel="stylesheet" href="{}"></head><body><main><h1>{}</h1><p>{}</p>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<title>{}</title><link rel="icon" href="{}" type="image/svg+xml">'
+        '<link rel="stylesheet" href="{}"></head><body>'
+        '<header class="docs-top"><a href="/">OAuth Consent Server</a>'
+        '<a href="/api/openapi.json">openapi.json</a></header>'
+        '<div id="redoc" data-spec-url="/api/openapi.json"></div>'
+        "<noscript><main><h1>{}</h1><p>{}</p>"
         '<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a></p>{}'
-        "</main></body></html>",
+        "</main></noscript>"
+        '<script src="{}"></script><script src="{}"></script></body></html>',
         document["info"]["title"],
+        static("favicon.svg"),
         static("apidocs/apidocs.css"),
         document["info"]["title"],
         document["info"]["description"],
         operations,
+        static(REDOC),
+        static("apidocs/init.js"),
     )
-    return HttpResponse(html)
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = DOCS_CSP
+    return response

@@ -9,11 +9,12 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from apikit.errors import validation_error
-from tokens.scopes import API_TOKEN_SCOPES, OAUTH_SCOPES
+from apikit.ids import OBJECT_ID_PATTERN
+from apikit.scopes import API_TOKEN_SCOPES, OAUTH_SCOPES
 
 Schema = dict[str, Any]
 
-OBJECT_ID: Schema = {"type": "string", "pattern": "^[A-Fa-f\\d]{24}$"}
+OBJECT_ID: Schema = {"type": "string", "pattern": OBJECT_ID_PATTERN.pattern}
 DATE_TIME: Schema = {"type": "string", "format": "date-time"}
 ROLE: Schema = {"type": "string", "enum": ["admin", "edit", "collaborate", "view", "none"]}
 STATUS: Schema = {"type": "string", "enum": ["active", "inactive"]}

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -24,13 +24,11 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.ids import is_object_id
-from accounts.models import User
 from apikit.errors import ApiError, forbidden, not_found, validation_error
+from apikit.ids import is_object_id
 from apikit.lists import ListParams, ListSpec, list_params_parse
 from apikit.schemas import Schema, schema_validate
-from tokens.authentication import Principal, principal_from_bearer, session_principal
-from tokens.scopes import oauth_denied, scope_challenge, scope_permits
+from apikit.scopes import oauth_denied, scope_challenge, scope_permits
 
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/api"
 MAX_BODY_BYTES = 64 * 1024
@@ -45,6 +43,44 @@ PATH_PARAM_LABELS: dict[str, str] = {
     "oauthTokenId": "OAuth token",
     "apiTokenId": "API token",
 }
+
+
+class Principal(Protocol):
+    """What the framework needs of a caller (accounts.principals.Principal is one)."""
+
+    user: Any
+    scope: frozenset[str] | None
+
+    @property
+    def is_oauth(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the domain plugs in (config/api_urls.py calls `configure`), so that this framework
+    imports no domain app (issue 16): who a bearer credential or a signed-in user is, and which
+    exception the domain raises. Its `kind` is the API error type and `message` the text."""
+
+    principal_from_bearer: Callable[[str], Principal | None]
+    session_principal: Callable[[Any], Principal]
+    domain_error: type[Exception]
+
+
+# The HTTP status of each domain error kind (reference: Error schema).
+DOMAIN_ERROR_STATUS = {"Validation": 400, "Forbidden": 403, "NotFound": 404}
+_hooks: Hooks | None = None
+
+
+def configure(hooks: Hooks) -> None:
+    """Plug the domain in; called once, when the URLconf is loaded."""
+    global _hooks
+    _hooks = hooks
+
+
+def _plugged() -> Hooks:
+    if _hooks is None:
+        raise RuntimeError("apikit is not configured: config/api_urls.py calls configure()")
+    return _hooks
 
 
 class Unauthorized(ApiError):
@@ -89,7 +125,7 @@ class ApiCall:
     body: dict[str, Any]
 
     @property
-    def user(self) -> User:
+    def user(self) -> Any:
         """The calling user; application API tokens have none and are refused."""
         if self.principal.user is None:
             raise forbidden("Application API tokens cannot access user resources")
@@ -162,11 +198,19 @@ class ApiRoute:
                 )
             except ApiError as error:
                 response = error_response(error)
+            except _plugged().domain_error as error:
+                response = error_response(domain_error_to_api(error))
         response["Cache-Control"] = "no-store"
         return response
 
 
 ROUTES: list[ApiRoute] = []
+
+
+def domain_error_to_api(error: Exception) -> ApiError:
+    """A service's domain error as the API answers it: same type and message, its status."""
+    kind = str(error.kind)  # type: ignore[attr-defined]
+    return ApiError(kind, error.message, status=DOMAIN_ERROR_STATUS[kind])  # type: ignore[attr-defined]
 
 
 class RawJson(str):
@@ -221,7 +265,9 @@ def authenticate(request: HttpRequest) -> Principal:
     if scheme.lower() == "bearer":
         credential = credential.strip()
         principal = (
-            principal_from_bearer(credential) if credential and " " not in credential else None
+            _plugged().principal_from_bearer(credential)
+            if credential and " " not in credential
+            else None
         )
         if principal is None:
             raise Unauthorized("Authentication token is invalid or expired", error="invalid_token")
@@ -230,7 +276,7 @@ def authenticate(request: HttpRequest) -> Principal:
     if user is not None and user.is_authenticated and user.is_active:
         if request.method not in SAFE_METHODS and _csrf_rejects(request):
             raise forbidden("CSRF verification failed")
-        return session_principal(user)
+        return _plugged().session_principal(user)
     raise Unauthorized("Authentication is required", error=None)
 
 

@@ -48,8 +48,8 @@ from django.utils import timezone  # noqa: E402
 from listnames import list_token_name  # noqa: E402  (bench/, this script's directory)
 
 from accounts.models import Membership, Organization, User  # noqa: E402
+from accounts.principals import session_principal  # noqa: E402
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient  # noqa: E402
-from tokens.authentication import session_principal  # noqa: E402
 from tokens.models import (  # noqa: E402
     AccessToken,
     AuthorizationCode,

@@ -2,8 +2,12 @@
 
 Command-line flags (--bind, --workers) override these. The request caps make hostile input a
 4xx before Django sees it (issue 7, Hostile input); the timeouts bound how long any request
-may hang while PostgreSQL or Redis is away.
+may hang while PostgreSQL or Redis is away. Workers: --workers, else WEB_CONCURRENCY (gunicorn
+reads it itself; docker-compose sets it).
 """
+
+import os
+import shutil
 
 import gunicorn.http.message
 
@@ -26,3 +30,40 @@ limit_request_field_size = 8190
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+
+# Production logs (LOG_FORMAT=json, the image's default): gunicorn's own lines as JSON too.
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # The app logs each request itself (config.logging, health probes excepted).
+            "gunicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+def on_starting(server) -> None:
+    """Prometheus with several workers (config/metrics.py): each worker writes its values into
+    PROMETHEUS_MULTIPROC_DIR; start from an empty directory so no dead process's counts stay."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    """A worker's gauges die with it (its counters stay summed in, as Prometheus expects)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

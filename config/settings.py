@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -48,8 +50,13 @@ def _public_url_canonical(url: str) -> str:
 PUBLIC_URL = _public_url_canonical(env.str("PUBLIC_URL", default="http://127.0.0.1:8000"))
 API_RESOURCE_URL = PUBLIC_URL + "/api"
 
+PUBLIC_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(PUBLIC_URL))
+PUBLIC_URL_IS_HTTPS = PUBLIC_URL.startswith("https://")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_URL])
+# The public origin is trusted for CSRF unless the operator lists origins (an empty value counts
+# as unset): a login form POSTed from https://auth.example.com carries that Origin.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [PUBLIC_ORIGIN]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,7 +75,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: a database outage anywhere below answers 503, never a 500 (issue 7).
+    # Outermost: /healthz, /readyz and /metrics answer before any Host or HTTPS check (issue 17).
+    "config.health.OperationalEndpointsMiddleware",
+    # Request id, one log line and the latency histogram per request (config/logging.py).
+    "config.logging.RequestLogMiddleware",
+    # A database outage anywhere below answers 503, never a 500 (issue 7).
     "config.resilience.ResilienceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -88,6 +99,8 @@ MIDDLEWARE = [
 # so config.wsgi serves it through this ordered subset of MIDDLEWARE (docs/benchmarks.md, W1).
 # CommonMiddleware stays: it writes Content-Length, which keeps keep-alive responses unchunked.
 API_BEARER_MIDDLEWARE = [
+    "config.health.OperationalEndpointsMiddleware",
+    "config.logging.RequestLogMiddleware",
     "config.resilience.ResilienceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -140,6 +153,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         socket_connect_timeout=env.float("CACHE_TIMEOUT", default=1.0),
         socket_timeout=env.float("CACHE_TIMEOUT", default=1.0),
     )
+elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Django culls a third of the table past MAX_ENTRIES (300 by default), which would reset
+    # live rate-limit counters and fetch slots; entries expire by themselves long before this.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=100_000)
+    )
 
 # Rate limits, "<requests>/<seconds>" or "off" (config/ratelimit.py; README and
 # docs/security.md say why each is what it is). Ceilings count every request per client IP;
@@ -191,8 +210,24 @@ SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = PUBLIC_URL_IS_HTTPS
+CSRF_COOKIE_SECURE = PUBLIC_URL_IS_HTTPS
+
+# Served over https (PUBLIC_URL says so): every http request is redirected, and browsers are told
+# to use https only (RFC 6797), so no cookie or code ever travels in clear (RFC 9700 §4.1.4).
+# The health and metrics endpoints stay reachable over plain http inside the deployment.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PUBLIC_URL_IS_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PUBLIC_URL_IS_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a TLS-terminating proxy Django sees plain http; name the header the proxy sets, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Opt-in: trusted only when the proxy always sets or strips it.
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
+if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be '<META header>,<value>', e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
 
 # CORS only where the OAuth specs allow it: metadata, token, registration, revocation,
 # introspection and the API. Never on the authorization endpoint (RFC 9700 §2.6).
@@ -213,7 +248,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tokens.tasks.purge_pending_tokens",
         "schedule": timedelta(hours=1),
     },
+    # Expired sessions (django.contrib.sessions keeps them until `clearsessions` runs).
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": timedelta(days=1),
+    },
 }
+# Celery logs through Django's LOGGING (LOG_FORMAT) instead of installing its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Email (the new-authorization notice, sent by the worker): EMAIL_URL in django-environ's form,
+# e.g. smtp+tls://user:password@smtp.example.com:587, consolemail:// (default: printed by the
+# worker), filemail:///path/to/dir. EMAIL_BACKEND, if set, overrides the URL's backend.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(BASE_DIR / ".run" / "mail")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="OAuth Consent Server <no-reply@localhost>"
+)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # OAuth lifetimes.
 OAUTH_ACCESS_TOKEN_LIFETIME = env.int("OAUTH_ACCESS_TOKEN_LIFETIME", default=3600)
@@ -233,12 +292,19 @@ CIMD_FETCHES_IN_FLIGHT_PER_IP = env.int("CIMD_FETCHES_IN_FLIGHT_PER_IP", default
 # Extra CA bundle (PEM path) trusted when fetching those documents; empty = the usual CAs.
 CIMD_CA_BUNDLE = env.str("CIMD_CA_BUNDLE", default="") or None
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs (config/logging.py): "text" for people (`make run`), "json" for machines (one object
+# per line; production and docker-compose).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+# One `http.request` line per request (health probes excepted).
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=True)
+# Take the request id from X-Request-ID: only when a proxy in front always sets (or replaces) it.
+TRUST_X_REQUEST_ID = env.bool("TRUST_X_REQUEST_ID", default=False)
+
+# /metrics (config/metrics.py): off unless a bearer token or an address allow-list is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 
 # seed_demo: passwords of the demo user and the admin (generated and printed when empty).
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")

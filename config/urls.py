@@ -4,6 +4,10 @@ from django.urls import include, path
 from accounts.views import home, my_account
 from config.ratelimit import rate_limited
 
+# The product's name in the admin's header and title, not "Django administration".
+admin.site.site_header = "OAuth Consent Server administration"
+admin.site.site_title = "OAuth Consent Server"
+
 urlpatterns = [
     path("", home, name="home"),
     path("me", my_account, name="my_account"),

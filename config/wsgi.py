@@ -11,8 +11,11 @@ everything else, session-authenticated API calls included, through the full MIDD
 import os
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
+from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -25,17 +28,32 @@ def is_bearer_api_call(environ: dict) -> bool:
 
 
 class BearerApiHandler(WSGIHandler):
-    """Django's handler with `settings.API_BEARER_MIDDLEWARE` as its middleware."""
+    """Django's handler with `settings.API_BEARER_MIDDLEWARE` as its middleware.
+
+    `BaseHandler.load_middleware` reads `settings.MIDDLEWARE` only, so this builds the chain
+    itself, as BaseHandler does for a synchronous (WSGI) handler, from the other list; no
+    setting is changed, not even for a moment."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        # BaseHandler builds its chain from settings.MIDDLEWARE; lend it the API list while it
-        # does (once, when the application is made, before any request is served).
-        full = settings.MIDDLEWARE
-        settings.MIDDLEWARE = settings.API_BEARER_MIDDLEWARE
-        try:
-            super().load_middleware(is_async)
-        finally:
-            settings.MIDDLEWARE = full
+        if is_async:
+            raise ImproperlyConfigured("BearerApiHandler serves WSGI (synchronous) only")
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        handler = convert_exception_to_response(self._get_response)
+        for middleware_path in reversed(settings.API_BEARER_MIDDLEWARE):
+            try:
+                middleware = import_string(middleware_path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(middleware, "process_view"):
+                self._view_middleware.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_template_response"):
+                self._template_response_middleware.append(middleware.process_template_response)
+            if hasattr(middleware, "process_exception"):
+                self._exception_middleware.append(middleware.process_exception)
+            handler = convert_exception_to_response(middleware)
+        self._middleware_chain = handler
 
 
 class Application:

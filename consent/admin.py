@@ -9,7 +9,8 @@ from django.http import HttpRequest
 
 from consent.forms import ClientMetadataError, client_metadata_clean
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
-from consent.services import client_secret_rotate
+from consent.services import client_secret_rotate, client_suspend_set
+from tokens.services.oauth_tokens import oauth_tokens_revoke_for_client
 
 
 class OAuthClientAdminForm(forms.ModelForm):
@@ -21,11 +22,27 @@ class OAuthClientAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line: https, or http on localhost / 127.0.0.1 / [::1] (any port).",
     )
-    client_uri = forms.URLField(required=False, max_length=1024, assume_scheme="https")
-    tos_uri = forms.URLField(required=False, max_length=1024, assume_scheme="https")
-    policy_uri = forms.URLField(required=False, max_length=1024, assume_scheme="https")
+    client_uri = forms.URLField(
+        label="Home page URL", required=False, max_length=1024, assume_scheme="https"
+    )
+    # A logo is an http(s) URL or a data:image URI; both are URLs to <input type="url">.
+    logo_uri = forms.CharField(
+        label="Logo URL",
+        required=False,
+        max_length=32768,
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+    )
+    tos_uri = forms.URLField(
+        label="Terms of service URL", required=False, max_length=1024, assume_scheme="https"
+    )
+    policy_uri = forms.URLField(
+        label="Privacy policy URL", required=False, max_length=1024, assume_scheme="https"
+    )
     grant_types = forms.MultipleChoiceField(
-        choices=[("authorization_code", "authorization_code"), ("refresh_token", "refresh_token")],
+        choices=[
+            ("authorization_code", "Authorization code"),
+            ("refresh_token", "Refresh token"),
+        ],
         initial=["authorization_code", "refresh_token"],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -44,7 +61,8 @@ class OAuthClientAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        # A new client already has its id (a default), so `pk` cannot tell a new one apart.
+        if not self.instance._state.adding:
             self.fields["redirect_uris_text"].initial = "\n".join(self.instance.redirect_uris)
             self.fields["grant_types"].initial = self.instance.grant_types
 
@@ -89,16 +107,23 @@ class OAuthClientAdmin(admin.ModelAdmin):
     list_display = (
         "client_name",
         "client_id",
+        "is_suspended",
         "registration",
         "token_endpoint_auth_method",
         "creation_date",
     )
-    list_filter = ("registration", "token_endpoint_auth_method")
+    list_filter = ("is_suspended", "registration", "token_endpoint_auth_method")
     search_fields = ("client_name", "client_id")
-    readonly_fields = ("client_id", "registration", "creation_date", "last_updated")
-    actions = ["rotate_secret"]
+    readonly_fields = (
+        "client_id",
+        "registration",
+        "is_suspended",
+        "creation_date",
+        "last_updated",
+    )
+    actions = ["rotate_secret", "suspend", "restore", "revoke_all_tokens"]
     fieldsets = (
-        (None, {"fields": ("client_id", "client_name", "registration")}),
+        (None, {"fields": ("client_id", "client_name", "registration", "is_suspended")}),
         ("Redirects and grants", {"fields": ("redirect_uris_text", "grant_types", "scope")}),
         ("Authentication", {"fields": ("token_endpoint_auth_method",)}),
         ("Display", {"fields": ("client_uri", "logo_uri", "tos_uri", "policy_uri")}),
@@ -125,6 +150,26 @@ class OAuthClientAdmin(admin.ModelAdmin):
                 )
                 continue
             self._secret_show(request, client, client_secret_rotate(client=client))
+
+    @admin.action(description="Suspend selected clients (their tokens stop, consent refused)")
+    def suspend(self, request: HttpRequest, queryset) -> None:
+        for client in queryset:
+            client_suspend_set(client=client, suspended=True)
+        self.message_user(request, f"Suspended {queryset.count()} client(s).", messages.WARNING)
+
+    @admin.action(description="Restore selected clients (lift the suspension)")
+    def restore(self, request: HttpRequest, queryset) -> None:
+        for client in queryset:
+            client_suspend_set(client=client, suspended=False)
+        self.message_user(request, f"Restored {queryset.count()} client(s).")
+
+    @admin.action(description="Revoke all tokens of selected clients")
+    def revoke_all_tokens(self, request: HttpRequest, queryset) -> None:
+        total = sum(
+            oauth_tokens_revoke_for_client(client=client, reason="revoked by an administrator")
+            for client in queryset
+        )
+        self.message_user(request, f"Revoked {total} OAuth token(s).", messages.WARNING)
 
     def _secret_show(self, request: HttpRequest, client: OAuthClient, secret: str) -> None:
         self.message_user(

@@ -14,9 +14,10 @@ from django.http import QueryDict
 
 from accounts.roles import SANDBOX_ORG_ID, Role
 from accounts.text import has_unsafe_characters
+from apikit.scopes import OAUTH_SCOPES
 from consent.models import ClientAuthMethod
-from consent.redirects import redirect_uri_problem
-from tokens.scopes import OAUTH_SCOPES
+from tokens.client_links import logo_uri_problem, web_url_problem
+from tokens.redirects import redirect_uri_problem
 
 MAX_REDIRECT_URIS = 25
 MAX_CONTACTS = 10
@@ -29,7 +30,6 @@ RESERVED_NAME = re.compile(
     re.IGNORECASE,
 )
 LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
-DATA_IMAGE = re.compile(r"^data:image/[a-z0-9.+-]+(;[a-z0-9=.+-]+)*(;base64)?,", re.IGNORECASE)
 
 
 class ClientMetadataError(Exception):
@@ -88,33 +88,6 @@ def client_name_problem(name: str, *, allow_reserved: bool = False) -> str | Non
     if has_unsafe_characters(name):
         return "client_name must not contain control or formatting characters"
     return None
-
-
-def web_url_problem(uri: str, *, field_name: str, max_length: int = 1024) -> str | None:
-    """Why `uri` is not a plain http(s) URL (never `javascript:` or similar)."""
-    if len(uri) > max_length:
-        return f"{field_name} must be at most {max_length} characters"
-    if has_unsafe_characters(uri) or any(ch.isspace() for ch in uri):
-        return f"{field_name} must be a valid URL"
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return f"{field_name} must be a valid URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{field_name} must be an http or https URL"
-    if parts.username is not None or parts.password is not None:
-        return f"{field_name} must not contain user information"
-    return None
-
-
-def logo_uri_problem(uri: str) -> str | None:
-    """Logos are http(s) URLs or `data:image/*` URIs (reference: oauthClient.logo_uri)."""
-    if len(uri) > 32768:
-        return "logo_uri must be at most 32768 characters"
-    if DATA_IMAGE.match(uri):
-        return None if not has_unsafe_characters(uri) else "logo_uri must be a valid data URI"
-    return web_url_problem(uri, field_name="logo_uri", max_length=32768)
 
 
 def _optional_string(data: dict, key: str) -> str:
@@ -231,7 +204,7 @@ def _contacts_clean(data: dict) -> list[str]:
     return contacts
 
 
-ROLE_CHOICES = [(value, f"{label} ({value})") for value, label in Role.choices]
+ROLE_CHOICES = Role.choices  # the labels of accounts.roles.Role, as on every page
 
 
 class ConsentForm(forms.Form):

@@ -29,10 +29,10 @@ class OAuthClient(models.Model):
     client_id = models.CharField(max_length=1024, unique=True)
     client_secret_digest = models.CharField(max_length=64, blank=True, editable=False)
     client_name = models.CharField(max_length=255)
-    client_uri = models.URLField(max_length=1024, blank=True)
-    logo_uri = models.TextField(max_length=32768, blank=True)
-    tos_uri = models.URLField(max_length=1024, blank=True)
-    policy_uri = models.URLField(max_length=1024, blank=True)
+    client_uri = models.URLField("home page URL", max_length=1024, blank=True)
+    logo_uri = models.TextField("logo URL", max_length=32768, blank=True)
+    tos_uri = models.URLField("terms of service URL", max_length=1024, blank=True)
+    policy_uri = models.URLField("privacy policy URL", max_length=1024, blank=True)
     redirect_uris = models.JSONField(default=list)
     grant_types = models.JSONField(default=list)
     response_types = models.JSONField(default=list)
@@ -55,6 +55,7 @@ class OAuthClient(models.Model):
     objects = OAuthClientQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "OAuth client"
         ordering = ["client_name"]
         constraints = [
             models.CheckConstraint(

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.models import Organization, User
-from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, user_roles
-from consent.forms import DATA_IMAGE, ROLE_CHOICES, has_unsafe_characters, web_url_problem
+from accounts.roles import SANDBOX_ORG_ID, Role, UserRoles, lower_role, role_label, user_roles
+from apikit.scopes import OAUTH_SCOPE_DESCRIPTIONS
+from consent.forms import ROLE_CHOICES
 from consent.models import ClientRegistration, OAuthClient
-from consent.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
-from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken
-from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
+from tokens.client_links import safe_image_src, safe_link
+from tokens.models import AccessToken, AuthorizationCode, OAuthToken, RefreshToken, TokenStatus
+from tokens.redirects import LOOPBACK_HOSTS, is_loopback_redirect_uri
 from tokens.secrets import SecretKind, secret_digest
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 from tokens.sql import columns, fetch_one, instance
@@ -82,20 +85,6 @@ def _credential_sql(model: type[Model]) -> str:
     )
 
 
-def safe_image_src(uri: str) -> str:
-    """`uri` if it may go in <img src>: http(s) or data:image/* only, never `javascript:`."""
-    if not uri:
-        return ""
-    if DATA_IMAGE.match(uri) and not has_unsafe_characters(uri):
-        return uri
-    return uri if web_url_problem(uri, field_name="logo_uri", max_length=32768) is None else ""
-
-
-def safe_link(uri: str) -> str:
-    """`uri` if it may go in <a href>: http(s) only."""
-    return uri if uri and web_url_problem(uri, field_name="link") is None else ""
-
-
 @dataclass(frozen=True)
 class ClientPresentation:
     """How the consent screen shows a client (issue 3, MCP CIMD security considerations)."""
@@ -130,9 +119,62 @@ def client_presentation(client: OAuthClient) -> ClientPresentation:
     )
 
 
-def scope_rows(scope: list[str]) -> list[tuple[str, str]]:
-    """Each requested scope with its plain-English description (user-oauth-tokens-guide)."""
-    return [(name, OAUTH_SCOPE_DESCRIPTIONS[name]) for name in scope]
+@dataclass(frozen=True)
+class ScopeRow:
+    name: str
+    description: str
+    already_granted: bool
+
+
+def scope_rows(scope: list[str], *, previous: PreviousConsent | None = None) -> list[ScopeRow]:
+    """Each requested scope with its plain-English description (user-oauth-tokens-guide), and
+    whether the user already granted it to this client (incremental consent)."""
+    granted = previous.scopes if previous else frozenset()
+    return [ScopeRow(name, OAUTH_SCOPE_DESCRIPTIONS[name], name in granted) for name in scope]
+
+
+@dataclass(frozen=True)
+class PreviousConsent:
+    """What this user already granted this client: the scopes of their live OAuth tokens for
+    it, and the caps of the latest, which the consent screen starts from."""
+
+    scopes: frozenset[str]
+    default_role: str
+    overrides: dict[str, str]
+    date: datetime
+
+
+def consent_previous(*, user: User, client: OAuthClient) -> PreviousConsent | None:
+    """The user's earlier consent to `client` (authorized, active, unexpired tokens), or None."""
+    tokens = list(
+        OAuthToken.objects.authorized()
+        .filter(user=user, client=client, status=TokenStatus.ACTIVE)
+        .exclude(expiration_date__lte=timezone.now())
+        .order_by("-creation_date")
+        .only("scope", "default_role", "org_roles", "creation_date")[:20]
+    )
+    if not tokens:
+        return None
+    latest = tokens[0]
+    return PreviousConsent(
+        scopes=frozenset(s for token in tokens for s in token.scope),
+        default_role=latest.default_role,
+        overrides={r["orgId"]: r["role"] for r in latest.org_roles or []},
+        date=latest.creation_date,
+    )
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    name: str
+    uri: str
+
+
+def resource_rows(resource: list[str], *, api_name: str) -> list[ResourceRow]:
+    """The resources (RFC 8707) the token will be good for, by name: our API is the only one
+    we serve, so a request without `resource` is for it too."""
+    uris = resource or [settings.API_RESOURCE_URL]
+    return [ResourceRow(api_name if uri == settings.API_RESOURCE_URL else uri, uri) for uri in uris]
 
 
 @dataclass(frozen=True)
@@ -142,6 +184,14 @@ class PermissionRow:
     user_role: str
     override: str
     effective_role: str
+
+    @property
+    def user_role_label(self) -> str:
+        return role_label(self.user_role)
+
+    @property
+    def effective_role_label(self) -> str:
+        return role_label(self.effective_role)
 
     @property
     def override_options(self) -> SafeString:
@@ -210,6 +260,12 @@ def redirect_uri_host(uri: str) -> str:
     """The host (and port) the user will be sent to, shown prominently on the consent screen."""
     parts = urlsplit(uri)
     return parts.netloc.rsplit("@", 1)[-1]
+
+
+def consent_account(*, user: User, authorize_url: str) -> dict[str, str]:
+    """Who is signing in, and "Not you?": log out, log in again, come back to this request."""
+    login = f"{settings.LOGIN_URL}?{urlencode({'next': authorize_url})}"
+    return {"account_email": user.email, "switch_account_next": login}
 
 
 def error_redirect_allowed(*, client: OAuthClient | None, redirect_uri: str, user: User) -> bool:

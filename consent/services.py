@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from consent.cimd import (
     MetadataDocumentError,
     MetadataFetchBusy,
@@ -19,10 +20,10 @@ from consent.cimd import (
 )
 from consent.forms import ClientMetadata, ClientMetadataError, client_metadata_clean
 from consent.models import ClientAuthMethod, ClientRegistration, OAuthClient
-from tokens.authentication import session_principal
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
+from tokens.tasks import oauth_token_authorized_email_enqueue
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -158,4 +159,16 @@ def consent_authorize(
     _, raw_code = authorization_code_issue(
         oauth_token=token, redirect_uri=redirect_uri if redirect_uri_given else ""
     )
+    # Tell the user, from the worker, once the token is committed (issue 18).
+    transaction.on_commit(lambda: oauth_token_authorized_email_enqueue(token_id=token.id))
     return token, raw_code
+
+
+def client_suspend_set(*, client: OAuthClient, suspended: bool) -> OAuthClient:
+    """The administrator's kill switch: while set, the consent screen refuses the client (and
+    the grant rule stops its tokens); clearing it restores them."""
+    OAuthClient.objects.filter(pk=client.pk).update(
+        is_suspended=suspended, last_updated=timezone.now()
+    )
+    client.is_suspended = suspended
+    return client

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import DomainError
 from accounts.roles import SANDBOX_ORG_ID, Role
-from apikit.errors import ApiError
 from config.ratelimit import bucket_key, client_ip, failures_throttled, rate_limited
 from consent import oauth, selectors, services
 from consent.forms import (
@@ -76,7 +78,13 @@ def authorize(request: HttpRequest) -> HttpResponse:
         return _authorization_error(request, error)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if authorization.client.is_suspended:
+        return _error_page(request, SUSPENDED_MESSAGE, status=403)
     return _consent_render(request, authorization)
+
+
+# The administrator's kill switch (OAuthClient.is_suspended): no new consent while it is set.
+SUSPENDED_MESSAGE = "An administrator has suspended this application. It cannot be authorized."
 
 
 def _authorization_error(request: HttpRequest, error: oauth.AuthorizationRequestError):
@@ -133,6 +141,8 @@ def _consent_decide(request: HttpRequest) -> HttpResponse:
         authorization = oauth.authorization_request_validate(params, requester=client_ip(request))
     except oauth.AuthorizationRequestError as error:
         return _authorization_error(request, error)
+    if authorization.client.is_suspended:
+        return _error_page(request, SUSPENDED_MESSAGE, status=403)
     decision = request.POST.get("decision")
     if decision == "deny":
         return HttpResponseRedirect(authorization.redirect_url(error="access_denied"))
@@ -152,16 +162,27 @@ def _consent_decide(request: HttpRequest) -> HttpResponse:
             default_role=form.cleaned_data["default_role"],
             org_roles=form.org_roles(),
         )
-    except ApiError as error:
+    except DomainError as error:
         form.add_error(None, error.message)
         return _consent_render(request, authorization, form=form, organizations=organizations)
     return HttpResponseRedirect(authorization.redirect_url(code=code))
 
 
-def _selected_roles(form: ConsentForm) -> tuple[str, dict[str, str]]:
-    """The default role and overrides currently chosen (raw input, limited to real roles)."""
+def _authorize_url(authorization: oauth.AuthorizationRequest) -> str:
+    """The authorization request as a GET URL: where "Switch account" comes back to."""
+    return f"{reverse('consent:authorize')}?{urlencode(authorization.to_params(), doseq=True)}"
+
+
+def _selected_roles(
+    form: ConsentForm, previous: selectors.PreviousConsent | None
+) -> tuple[str, dict[str, str]]:
+    """The default role and overrides currently chosen (raw input, limited to real roles);
+    on first display, the caps the user chose last time for this client, if any."""
     if not form.is_bound:
-        return Role.VIEW, {}
+        if previous is None:
+            return Role.VIEW, {}
+        overrides = {k: v for k, v in previous.overrides.items() if k in form.organization_ids}
+        return previous.default_role, overrides
     default = form.data.get("default_role")
     overrides = {
         org_id: form.data.get(form.org_field_name(org_id), "")
@@ -179,20 +200,26 @@ def _consent_render(
     organizations: selectors.ConsentOrganizations | None = None,
 ) -> HttpResponse:
     organizations = organizations or selectors.consent_organizations(user=request.user)
+    previous = selectors.consent_previous(user=request.user, client=authorization.client)
     if form is None:
         signed = consent_request_sign(authorization.to_params(), user_id=request.user.pk)
         form = ConsentForm(
             initial={"request": signed, "default_role": Role.VIEW},
             organization_ids=[*organizations.ids, SANDBOX_ORG_ID],
         )
-    default_role, overrides = _selected_roles(form)
+    default_role, overrides = _selected_roles(form, previous)
     context = {
+        **selectors.consent_account(user=request.user, authorize_url=_authorize_url(authorization)),
+        "previous": previous,
+        "resources": selectors.resource_rows(
+            authorization.resource, api_name=oauth.protected_resource_metadata()["resource_name"]
+        ),
         "form": form,
         "signed_request": form["request"].value(),
         "client": selectors.client_presentation(authorization.client),
         "redirect_uri": authorization.redirect_uri,
         "redirect_host": selectors.redirect_uri_host(authorization.redirect_uri),
-        "scopes": selectors.scope_rows(authorization.scope),
+        "scopes": selectors.scope_rows(authorization.scope, previous=previous),
         "role_choices": ROLE_CHOICES,
         "default_role": default_role,
         "permission_rows": selectors.consent_permission_rows(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tools the browser and interop tests need: Debian's Chromium (Playwright drives it; no browser
-# download) and the npm packages of tests/interop (installed from the lock file).
+# download) and the npm packages of tests/interop and tests/browser (installed from their locks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +14,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-if [ -f tests/interop/package-lock.json ]; then
-  if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules ]; then
-    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
-    touch tests/interop/node_modules
+# npm packages from their lock files: tests/interop (the MCP TypeScript SDKs) and tests/browser
+# (axe-core, the accessibility checks).
+for dir in tests/interop tests/browser; do
+  if [ -f "$dir/package-lock.json" ]; then
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      touch "$dir/node_modules"
+    fi
   fi
-fi
+done

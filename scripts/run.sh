@@ -63,7 +63,7 @@ $PY manage.py seed_demo
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel=INFO --schedule="$RUN_DIR/celerybeat-schedule" &
 pids+=($!)
-.venv/bin/gunicorn config.wsgi:application -c config/gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - &
+.venv/bin/gunicorn config.wsgi:application -c config/gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 &
 pids+=($!)
 
 echo

@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apikit.errors import ApiError
-from tokens.authentication import Principal, admin_principal
+from accounts.errors import DomainError
+from accounts.principals import Principal, admin_principal
 from tokens.models import (
     AccessToken,
     ApiToken,
@@ -106,7 +106,7 @@ class TokenAdminBase(admin.ModelAdmin):
         if changes:
             try:
                 self.update_service(obj, actor=admin_principal(request.user), **changes)
-            except ApiError as exc:
+            except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
 
     def delete_model(self, request, obj) -> None:
@@ -125,7 +125,7 @@ class TokenAdminBase(admin.ModelAdmin):
                     obj, actor=admin_principal(request.user), status=TokenStatus.INACTIVE
                 )
                 done += 1
-            except ApiError:
+            except DomainError:
                 skipped += 1  # expired tokens cannot be changed
         self.message_user(request, f"Deactivated {done} token(s); skipped {skipped} expired.")
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Application, User
@@ -25,6 +23,7 @@ from apikit.views import ApiCall, ApiRoute, RawJson, Unauthorized
 from consent.models import OAuthClient
 from tokens import selectors
 from tokens.models import ApiToken
+from tokens.resources import resource_served
 from tokens.services.api_tokens import api_token_create, api_token_delete, api_token_update
 from tokens.services.oauth_tokens import oauth_token_create, oauth_token_delete, oauth_token_update
 
@@ -100,26 +99,16 @@ def _caps_and_text(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resources_validate(resources: list[str] | None) -> list[str] | None:
-    """RFC 8707 §2: each resource must be this server's API; a trailing slash and upper-case
-    scheme or host are tolerated and canonicalized away."""
+    """RFC 8707 §2: each resource must be this server's API (tokens.resources)."""
     if resources is None:
         return None
-    canonical = []
+    served = []
     for index, resource in enumerate(resources):
-        try:
-            parts = urlsplit(resource)
-        except ValueError:
-            parts = None
-        value = (
-            urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
-            if parts and not parts.query and not parts.fragment
-            else None
-        )
-        if value != settings.API_RESOURCE_URL:
+        value = resource_served(resource)
+        if value is None:
             raise validation_error(f"oauth.resource[{index}] is not a resource this server serves")
-        if value not in canonical:
-            canonical.append(value)
-    return canonical
+        served.append(value)
+    return list(dict.fromkeys(served))
 
 
 # --- User OAuth tokens -----------------------------------------------------------------------

@@ -10,14 +10,13 @@ Building the equivalent ORM query cost more CPU than everything else in a `GET /
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Application, Membership, User
+from accounts.principals import Principal
 from accounts.roles import RoleCap
 from consent.models import OAuthClient
 from tokens.models import (
@@ -31,37 +30,7 @@ from tokens.secrets import SecretKind, secret_digest
 from tokens.selectors import GRANT_JOINS, GRANT_USABLE
 from tokens.sql import columns, fetch_one, instance, json_value, partial_instance
 
-PrincipalKind = Literal["session", "admin", "oauth", "user_api", "application_api"]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """An authenticated caller. `scope` None means unrestricted (the user's own session)."""
-
-    kind: PrincipalKind
-    user: User | None
-    scope: frozenset[str] | None
-    cap: RoleCap | None
-    token_id: str | None = None
-    application_id: str | None = None
-    client_id: str | None = None
-    # The user's (sandbox application count, organization count), when the lookup had them.
-    user_counts: tuple[int, int] | None = None
-
-    @property
-    def is_oauth(self) -> bool:
-        return self.kind == "oauth"
-
-
-def session_principal(user: User) -> Principal:
-    return Principal(kind="session", user=user, scope=None, cap=None)
-
-
-def admin_principal(user: User) -> Principal:
-    """A staff member in the Django admin, which changes only a token's name, description and
-    status: trusted with every token (tokens.ceiling), and audited like any change."""
-    return Principal(kind="admin", user=user, scope=None, cap=None)
 
 
 def active_access_token(raw: str, *, now: datetime | None = None) -> AccessToken | None:

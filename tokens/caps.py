@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accounts.ids import is_object_id
+from accounts.errors import validation_error
 from accounts.models import Application, Membership
 from accounts.roles import SANDBOX_ORG_ID, ApplicationRole, Role, RoleCap
-from apikit.errors import validation_error
+from apikit.ids import is_object_id
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -28,7 +28,7 @@ def cap_validate(
     org_roles: list,
     application: Application | None = None,
 ) -> RoleCap:
-    """Return a RoleCap, or raise a Validation ApiError naming the offending field.
+    """Return a RoleCap, or raise a Validation DomainError naming the offending field.
 
     A user's token may name the user's organizations and the Sandbox; an application's token
     (`application`, with `user` None) may name only the application's own organization (or the

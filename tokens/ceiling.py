@@ -5,7 +5,7 @@ applied by the token services themselves, so the JSON API, the My Account pages,
 screen and the admin all pass through it:
 
 - Scope: every scope of the resulting credential is covered by the caller's own scope
-  (`tokens.scopes.scope_covers`: the same scope or a broader form of it). A session (the user in
+  (`apikit.scopes.scope_covers`: the same scope or a broader form of it). A session (the user in
   the browser) holds every scope.
 - Roles: a user's credential (API or OAuth token) has a cap nowhere above the calling token's cap,
   compared organization by organization, Sandbox and application (`RoleCap.within`), so its
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from accounts.errors import forbidden
 from accounts.models import Application
+from accounts.principals import Principal
 from accounts.roles import RoleCap, application_org_key, lower_role, role_rank
 from accounts.selectors import application_role
-from apikit.errors import forbidden
-from tokens.authentication import Principal
-from tokens.scopes import scope_covers, scopes_uncovered
+from apikit.scopes import scope_covers, scopes_uncovered
 
 
 def ceiling_scope_default(

@@ -1,5 +1,5 @@
 """HTML input for the My Account token pages. Forms check shape; the token services check
-meaning (and raise `ApiError`, which the views put back on the field it names)."""
+meaning (and raise `DomainError`, which the views put back on the field it names)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tokens.models import TokenStatus
 
 if TYPE_CHECKING:
     from accounts.models import Application
-    from accounts.views import Nav
+    from accounts.selectors import Nav
 
 USE_DEFAULT = ""
 SCOPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9*]+){1,2}$")
@@ -291,7 +291,7 @@ ORG_ROLES_INDEX = re.compile(r"^orgRoles\[(\d+)\]")
 
 
 def form_field_for_api_message(form: forms.Form, message: str) -> str | None:
-    """Which field of `form` an `ApiError` message is about, or None for a form-wide error."""
+    """Which field of `form` a `DomainError` message is about, or None for a form-wide error."""
     match = ORG_ROLES_INDEX.match(message)
     if match and isinstance(form, CapForm):
         field = form.org_field_for_index(int(match.group(1)))

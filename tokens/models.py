@@ -93,6 +93,7 @@ class OAuthToken(models.Model):
     objects = OAuthTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "OAuth token"
         ordering = ["name"]
         indexes = [
             models.Index(
@@ -266,6 +267,7 @@ class ApiToken(models.Model):
     objects = ByValueQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "API token"
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(

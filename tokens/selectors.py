@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from accounts.ids import is_object_id
+from accounts.errors import not_found
 from accounts.models import Application, User
-from apikit.errors import not_found
+from apikit.ids import is_object_id
 from apikit.lists import (
     LIKE_ESCAPE,
     ListParams,
@@ -66,6 +66,17 @@ API_TOKEN_LIST = ListSpec(
 def oauth_tokens_for(*, user: User) -> QuerySet[OAuthToken]:
     """The user's own OAuth tokens (with their client, which every view shows)."""
     return OAuthToken.objects.filter(user=user).select_related("client")
+
+
+def oauth_token_counts_by_client(*, user: User) -> dict[str, int]:
+    """How many OAuth tokens the user holds per client (primary key), in one query."""
+    return dict(
+        OAuthToken.objects.filter(user=user)
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("id"))
+        .values_list("client_id", "n")
+    )
 
 
 def oauth_token_get(*, user: User, token_id: str) -> OAuthToken:

@@ -30,16 +30,25 @@ urlpatterns = [
         oauth_tokens.oauth_token_caps_preview,
         name="oauth_token_caps",
     ),
+    path(
+        "me/oauth-tokens/clients/<str:client_id>/revoke",
+        oauth_tokens.oauth_token_revoke_client,
+        name="oauth_token_revoke_client",
+    ),
     path("me/tokens", api_tokens.api_token_list, name="api_token_list"),
     path("me/tokens/new", api_tokens.api_token_new, name="api_token_new"),
     path("me/tokens/new/caps", api_tokens.api_token_caps_preview, name="api_token_new_caps"),
     path("me/tokens/<str:token_id>", api_tokens.api_token_detail, name="api_token_detail"),
+    path(
+        "me/tokens/<str:token_id>/created", api_tokens.api_token_created, name="api_token_created"
+    ),
     path("me/tokens/<str:token_id>/status", api_tokens.api_token_status, name="api_token_status"),
     path("me/tokens/<str:token_id>/delete", api_tokens.api_token_delete, name="api_token_delete"),
     path("me/tokens/<str:token_id>/caps", api_tokens.api_token_caps_preview, name="api_token_caps"),
     path(APP, api_tokens.app_token_list, name="app_token_list"),
     path(f"{APP}/new", api_tokens.app_token_new, name="app_token_new"),
     path(f"{APP}/<str:token_id>", api_tokens.app_token_detail, name="app_token_detail"),
+    path(f"{APP}/<str:token_id>/created", api_tokens.app_token_created, name="app_token_created"),
     path(f"{APP}/<str:token_id>/status", api_tokens.app_token_status, name="app_token_status"),
     path(f"{APP}/<str:token_id>/delete", api_tokens.app_token_delete, name="app_token_delete"),
 ]

@@ -1,6 +1,7 @@
 import time
 
-from accounts.ids import is_object_id, new_object_id
+from accounts.ids import new_object_id
+from apikit.ids import is_object_id
 from tests.factories import ApplicationFactory, OrganizationFactory, UserFactory
 
 

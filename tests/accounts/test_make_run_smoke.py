@@ -89,7 +89,11 @@ def test_run_script_serves_everything_on_embedded_postgresql_then_stops_on_sigin
                 time.sleep(0.5)
         assert status == 200, "".join(lines)
         admin = requests.get(f"{base}/admin/", timeout=20, allow_redirects=True)
-        assert admin.status_code == 200 and "Django administration" in admin.text
+        assert (
+            admin.status_code == 200
+            and "OAuth Consent Server" in admin.text
+            and "id_username" in admin.text
+        )
         assert wait_for(r" ready\.", deadline), "the Celery worker did not start"
         assert wait_for(r"beat: Starting", deadline), "Celery beat did not start"
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from accounts.principals import admin_principal
 from tests.factories import OAuthClientFactory
-from tokens.authentication import admin_principal
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.api_tokens import api_token_create

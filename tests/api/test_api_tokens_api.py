@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.api.conftest import make_oauth_bearer
 from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.models import ApiToken, TokenEvent
 from tokens.secrets import secret_digest
 
@@ -320,10 +320,10 @@ def test_out_of_range_or_malformed_dates_are_400(api, owner, value):
 
 
 def test_the_service_checks_scopes_against_the_reference_enum(db, owner, org_app):
-    from apikit.errors import ApiError
+    from accounts.errors import DomainError
     from tokens.services.api_tokens import api_token_create
 
-    with pytest.raises(ApiError, match=r"scope\[1\] nope.get is not a known scope"):
+    with pytest.raises(DomainError, match=r"scope\[1\] nope.get is not a known scope"):
         api_token_create(
             owner=owner,
             creator=owner,
@@ -331,7 +331,7 @@ def test_the_service_checks_scopes_against_the_reference_enum(db, owner, org_app
             name="x",
             scope=["all.User", "nope.get"],
         )
-    with pytest.raises(ApiError, match=r"scope\[0\] orgs.get is not an application scope"):
+    with pytest.raises(DomainError, match=r"scope\[0\] orgs.get is not an application scope"):
         api_token_create(
             owner=org_app,
             creator=owner,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.principals import session_principal
+from apikit.scopes import API_TOKEN_SCOPES, scope_covers
 from tests.api.conftest import make_oauth_bearer
 from tests.consent.helpers import authorize_params, consent, exchange, logged_in, pkce_pair
 from tests.factories import (
@@ -14,9 +16,7 @@ from tests.factories import (
     OAuthClientFactory,
     UserFactory,
 )
-from tokens.authentication import session_principal
 from tokens.models import ApiToken, OAuthToken, TokenStatus
-from tokens.scopes import API_TOKEN_SCOPES, scope_covers
 from tokens.services.api_tokens import api_token_create
 
 FORBIDDEN = "Forbidden"

@@ -21,11 +21,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.ids import is_object_id
+from accounts.principals import session_principal
+from apikit.ids import is_object_id
 from apikit.openapi import openapi_document
 from tests.api.conftest import make_oauth_bearer
 from tests.factories import ApplicationFactory, MembershipFactory, OAuthClientFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.services.api_tokens import api_token_create
 
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))

@@ -2,17 +2,17 @@
 
 EXPECTED is written out by hand from losant-api-reference.md §3 (token endpoints, verbatim) and
 §1.3/§4 (the resources: `all.` covers everything beneath, `only.` its own level, `.read` reads,
-`.bounded` all but the sensitive actions), so it checks tokens/scopes.py rather than repeating it.
+`.bounded` all but the sensitive actions), so it checks apikit/scopes.py rather than repeating it.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from apikit.scopes import ACCEPTED_SCOPES, API_TOKEN_SCOPES, OAUTH_SCOPES
 from tests.api.conftest import make_oauth_bearer
 from tests.factories import ApplicationFactory, MembershipFactory, OAuthClientFactory, UserFactory
 from tokens.models import ApiToken, OAuthToken
-from tokens.scopes import ACCEPTED_SCOPES, API_TOKEN_SCOPES, OAUTH_SCOPES
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 
 U6 = {

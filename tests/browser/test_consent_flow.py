@@ -59,10 +59,10 @@ def test_consent_flow_from_authorization_url_to_code_with_an_override(
 
     globex = page.locator(f'.effective-role[data-org="{demo_user.globex.id}"]')
     page.get_by_label("Override for Globex").select_option("none")
-    expect(globex).to_have_text("none")  # htmx recomputed the effective role
+    expect(globex).to_have_text("None")  # htmx recomputed the effective role
     page.get_by_label("Default Maximum Client Role").select_option("edit")
     acme = page.locator(f'.effective-role[data-org="{demo_user.acme.id}"]')
-    expect(acme).to_have_text("edit")
+    expect(acme).to_have_text("Editor")
     assert page.get_by_label("Override for Globex").input_value() == "none"
     page.screenshot(path=screenshot_dir / "consent.png", full_page=True)
 

@@ -13,11 +13,8 @@ from tokens.secrets import secret_digest
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
-LOGO = (
-    "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9"
-    "IjAgMCAzMiAzMiI+PHJlY3Qgd2lkdGg9IjMyIiBoZWlnaHQ9IjMyIiByeD0iOCIgZmlsbD0iI2Q5NzcwNiIvPjxw"
-    "YXRoIGQ9Ik04IDIyIEwxNiA4IEwyNCAyMloiIGZpbGw9IiNmZmYiLz48L3N2Zz4="
-)
+# A 32x32 amber square (a raster image: SVG logos are refused, tokens.client_links).
+LOGO = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAIAAAD8GO2jAAAAKklEQVR42mO4Wc5GU8QwasGoBaMWjFowasGoBaMWjFowasGoBaMWDBULAL5WWExWsEI/AAAAAElFTkSuQmCC"
 
 
 def _tokens(user):
@@ -46,6 +43,7 @@ def _tokens(user):
             claude,
             default_role="edit",
             creation_date=now - timedelta(days=12),
+            last_used=now - timedelta(hours=3),
         ),
         make("MCP Inspector", inspector, creation_date=now - timedelta(days=3)),
         make(
@@ -136,7 +134,16 @@ def test_new_api_token_secret_is_shown_once_with_a_copy_button(page, demo_user):
     page.get_by_text("Copied to the clipboard.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == secret
 
-    page.get_by_role("link", name="View token settings").click()
+    # Reload: no second token, no secret again (Post/Redirect/Get, popped once).
+    page.reload()
+    page.get_by_text("was shown once").wait_for()
+    assert secret not in page.content()
+    assert ApiToken.objects.filter(user=demo_user).count() == 1
+    page.go_back()
+    assert secret not in page.content()
+    assert ApiToken.objects.filter(user=demo_user).count() == 1
+    page.goto(f"/me/tokens/{token.id}")
+
     page.get_by_role("heading", name="Token Info").wait_for()
     assert secret not in page.content()
     page.goto("/me/tokens")

@@ -137,7 +137,7 @@ def test_omitted_scope_defaults_to_the_client_registration(user):
     client_app = OAuthClientFactory(scope="only.User.read")
     response = _page(logged_in(user), client_app, scope=None)
     assert response.status_code == 200
-    assert [name for name, _ in response.context["scopes"]] == ["only.User.read"]
+    assert [s.name for s in response.context["scopes"]] == ["only.User.read"]
 
 
 @pytest.mark.parametrize("scope", [None, "", "   "])
@@ -153,7 +153,7 @@ def test_omitted_scope_without_registered_scope_uses_the_default_end_to_end(
     browser = logged_in(user)
     page = browser.get(authorize_url(params))
     assert page.status_code == 200, page.content[:300]
-    assert [name for name, _ in page.context["scopes"]] == ["only.User.read"]
+    assert [s.name for s in page.context["scopes"]] == ["only.User.read"]
     assert b"only.User.read" in page.content
     query = consent(browser, params)
     result = exchange(Client(), client_app, query["code"], verifier)
@@ -166,7 +166,7 @@ def test_the_default_scope_is_configurable(user, client_app, settings):
     settings.OAUTH_DEFAULT_SCOPE = "only.User.read all.Application.read"
     response = _page(logged_in(user), client_app, scope=None)
     assert response.status_code == 200
-    assert [name for name, _ in response.context["scopes"]] == [
+    assert [s.name for s in response.context["scopes"]] == [
         "only.User.read",
         "all.Application.read",
     ]
@@ -176,7 +176,7 @@ def test_a_registered_scope_wins_over_the_default(user, settings):
     settings.OAUTH_DEFAULT_SCOPE = "all.Application.read"
     client_app = OAuthClientFactory(scope="only.User.read")
     response = _page(logged_in(user), client_app, scope=None)
-    assert [name for name, _ in response.context["scopes"]] == ["only.User.read"]
+    assert [s.name for s in response.context["scopes"]] == ["only.User.read"]
 
 
 def test_omitted_redirect_uri_uses_the_single_registered_one(user, client_app):

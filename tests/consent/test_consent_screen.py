@@ -9,12 +9,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from apikit.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from consent.forms import CONSENT_SALT
 from consent.models import ClientRegistration
 from tests.consent.helpers import authorize_params, authorize_url, logged_in, pkce_pair
 from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens.models import OAuthToken
-from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 
 
 def _open(user, client_app, **overrides):
@@ -219,8 +219,8 @@ def test_htmx_preview_returns_only_the_permissions_fragment(
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="permissions">')
     assert "<html" not in html
-    assert f'<td class="effective-role" data-org="{organization.pk}">collaborate</td>' in html
-    assert '<td class="effective-role" data-org="sandbox">none</td>' in html
+    assert f'<td class="effective-role" data-org="{organization.pk}">Collaborator</td>' in html
+    assert '<td class="effective-role" data-org="sandbox">None</td>' in html
     assert not OAuthToken.objects.exists()
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tokens.scopes import OAUTH_SCOPES
+from apikit.scopes import OAUTH_SCOPES
 
 SEVEN_SCOPES = [
     "all.Application.read",

@@ -6,6 +6,7 @@ import hashlib
 import pytest
 from django.test import Client
 
+from accounts.principals import session_principal
 from consent.oauth import authorization_response_url  # noqa: F401 - the module must import
 from tests.consent.helpers import (
     RFC7636_CHALLENGE,
@@ -18,7 +19,6 @@ from tests.consent.helpers import (
     pkce_pair,
     query_of,
 )
-from tokens.authentication import session_principal
 from tokens.models import AuthorizationStatus, OAuthToken
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create

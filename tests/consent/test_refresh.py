@@ -6,9 +6,10 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.consent.helpers import confidential_client, exchange, refresh, tokens_for
 from tests.factories import OAuthClientFactory
-from tokens.authentication import principal_from_bearer, session_principal
+from tokens.authentication import principal_from_bearer
 from tokens.models import AccessToken, OAuthToken, RefreshToken, TokenEvent
 from tokens.services.oauth_tokens import oauth_token_delete, oauth_token_set_status
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from consent.models import ClientRegistration
 from tests.consent.helpers import (
     authorize_params,
@@ -17,7 +18,7 @@ from tests.consent.helpers import (
     tokens_for,
 )
 from tests.factories import OAuthClientFactory
-from tokens.authentication import principal_from_bearer, session_principal
+from tokens.authentication import principal_from_bearer
 from tokens.models import OAuthToken, TokenEvent
 from tokens.services.oauth_tokens import oauth_token_set_status
 

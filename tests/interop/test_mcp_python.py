@@ -25,12 +25,12 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
+from apikit.scopes import OAUTH_SCOPES
 from consent.models import ClientRegistration, OAuthClient
 from tests.factories import UserFactory
 from tests.interop.browser import browser_consent
 from tokens.models import AccessToken, AuthorizationStatus, TokenStatus
 from tokens.models import OAuthToken as Grant
-from tokens.scopes import OAUTH_SCOPES
 
 # Nothing listens here: the browser stops at the redirect and hands its query to the client.
 REDIRECT_URI = "http://127.0.0.1:33418/callback"

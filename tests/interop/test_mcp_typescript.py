@@ -15,12 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from apikit.scopes import OAUTH_SCOPES
 from consent.models import ClientRegistration, OAuthClient
 from tests.factories import UserFactory
 from tests.interop.browser import browser_consent
 from tokens.models import AccessToken, TokenEvent
 from tokens.models import OAuthToken as Grant
-from tokens.scopes import OAUTH_SCOPES
 
 INTEROP_DIR = Path(__file__).resolve().parent
 SCRIPT = INTEROP_DIR / "mcp_ts_client.mjs"

@@ -1,9 +1,9 @@
 import pytest
 from django.utils import timezone
 
+from accounts.principals import admin_principal
 from accounts.roles import Role
 from tests.factories import ApplicationFactory, MembershipFactory, OAuthClientFactory
-from tokens.authentication import admin_principal
 from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 

@@ -45,15 +45,20 @@ def test_list_filters_on_status_like_the_api(signed_in, world, api_token_factory
 def test_add_user_token_shows_the_secret_once_and_stores_only_its_digest(signed_in, world, user):
     form = signed_in.get("/me/tokens/new").content.decode()
     assert "Token Permission Cap" in form and "Never expires" in form
-    response = signed_in.post("/me/tokens/new", _new(**{f"org_{world['org'].id}": "none"}))
-    assert response.status_code == 201
+    posted = signed_in.post("/me/tokens/new", _new(**{f"org_{world['org'].id}": "none"}))
+    # Post/Redirect/Get: the POST answers a redirect to the one-time landing page.
+    token = ApiToken.objects.get(user=user)
+    assert posted.status_code == 302
+    assert posted["Location"] == f"/me/tokens/{token.id}/created"
+    assert "uat_" not in posted.content.decode()
+    response = signed_in.get(posted["Location"])
+    assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     secret = response.context["secret"]
     assert secret.startswith("uat_")
     html = response.content.decode()
     assert f'value="{secret}"' in html
     assert "Copy this token now" in html and "data-copy" in html
-    token = ApiToken.objects.get(user=user)
     assert token.digest == secret_digest(secret)
     assert token.scope == ["all.User.read"] and token.default_role == "view"
     assert token.org_roles == [{"orgId": world["org"].id, "role": "none"}]
@@ -61,6 +66,25 @@ def test_add_user_token_shows_the_secret_once_and_stores_only_its_digest(signed_
     # Never again: not on the detail page, not in the list.
     assert secret not in signed_in.get(f"/me/tokens/{token.id}").content.decode()
     assert secret not in signed_in.get("/me/tokens").content.decode()
+
+
+def test_reloading_the_created_page_neither_creates_nor_reveals_again(signed_in, world, user):
+    posted = signed_in.post("/me/tokens/new", _new())
+    first = signed_in.get(posted["Location"])
+    secret = first.context["secret"]
+    again = signed_in.get(posted["Location"], follow=True)
+    html = again.content.decode()
+    token = ApiToken.objects.get(user=user)  # still exactly one
+    assert again.redirect_chain == [(f"/me/tokens/{token.id}", 302)]
+    assert secret not in html and "was shown once" in html
+    assert not any(key.startswith("tokens.created.") for key, _ in signed_in.session.items())
+
+
+def test_another_users_created_page_is_not_found(signed_in, world, user, client):
+    posted = signed_in.post("/me/tokens/new", _new())
+    other = UserFactory()
+    client.force_login(other)
+    assert client.get(posted["Location"]).status_code == 404
 
 
 def test_add_user_token_with_custom_scopes_and_expiry(signed_in, world, user):
@@ -74,7 +98,7 @@ def test_add_user_token_with_custom_scopes_and_expiry(signed_in, world, user):
             expiration_date=day.isoformat(),
         ),
     )
-    assert response.status_code == 201
+    assert response.status_code == 302
     token = ApiToken.objects.get(user=user)
     assert token.scope == ["userApiTokens.get", "orgs.get"]
     assert token.expiration_date.date() == day

@@ -33,11 +33,15 @@ def test_editor_creates_an_application_token_and_sees_its_secret_once(
     _member(user, org, Role.EDIT)
     page = signed_in.get(f"/applications/{app.id}/tokens").content.decode()
     assert "Add Application Token" in page
-    response = signed_in.post(f"/applications/{app.id}/tokens/new", _new())
-    assert response.status_code == 201
+    posted = signed_in.post(f"/applications/{app.id}/tokens/new", _new())
+    token = ApiToken.objects.get(application=app)
+    assert posted.status_code == 302
+    assert posted["Location"] == f"/applications/{app.id}/tokens/{token.id}/created"
+    response = signed_in.get(posted["Location"])
     secret = response.context["secret"]
     assert secret.startswith("aat_")
-    token = ApiToken.objects.get(application=app)
+    assert secret not in signed_in.get(posted["Location"], follow=True).content.decode()
+    assert ApiToken.objects.filter(application=app).count() == 1
     assert token.scope == ["all.Application.read"] and token.owner_type == "application"
     assert (
         "Token Permission Cap"

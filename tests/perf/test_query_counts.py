@@ -18,9 +18,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.consent.helpers import authorize_params, authorize_url, logged_in, pkce_pair, tokens_for
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken
 from tokens.services.api_tokens import api_token_create
 from tokens.services.oauth_tokens import oauth_token_set_status
@@ -31,8 +31,9 @@ W1_MAX_QUERIES = 1
 # The list: the API token lookup; the filtered count and the page's ids in one statement; the
 # page's items with their clients, written as JSON by PostgreSQL (tokens.selectors).
 W5_MAX_QUERIES = 3
-# The consent page: client, session, user, memberships, application overrides, organizations.
-W6_MAX_QUERIES = 6
+# The consent page: client, session, user, memberships, application overrides, organizations,
+# and the user's earlier consent to this client (incremental consent, issue 18).
+W6_MAX_QUERIES = 7
 
 
 def _bearer_me(http: Client, raw: str):

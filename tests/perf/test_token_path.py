@@ -9,6 +9,7 @@ from django.forms.models import model_to_dict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.principals import session_principal
 from consent import selectors
 from consent.models import OAuthClient
 from tests.consent.helpers import (
@@ -22,7 +23,7 @@ from tests.consent.helpers import (
 )
 from tests.db import prepared_statements
 from tests.factories import ApplicationFactory
-from tokens.authentication import active_api_token, session_principal
+from tokens.authentication import active_api_token
 from tokens.models import (
     AccessToken,
     ApiToken,

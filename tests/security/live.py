@@ -69,7 +69,7 @@ def gunicorn_server(
     """gunicorn with the project's config (config/gunicorn.conf.py) on a free port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = server_env(PUBLIC_URL=url, **env_overrides)
+    env = server_env(**{"PUBLIC_URL": url, **env_overrides})
     with tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log") as log:
         command = [
             sys.executable,
@@ -94,7 +94,8 @@ def gunicorn_server(
             while True:
                 assert process.poll() is None, server.log()[-3000:]
                 try:
-                    if requests.get(url + "/.well-known/oauth-authorization-server", timeout=2).ok:
+                    # /healthz answers whatever ALLOWED_HOSTS says, once the app is loaded.
+                    if requests.get(url + "/healthz", timeout=2).ok:
                         break
                 except requests.RequestException:
                     pass

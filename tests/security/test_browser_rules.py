@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
+from accounts.principals import session_principal
 from tests.consent.helpers import (
     authorize_params,
     authorize_url,
@@ -20,7 +21,6 @@ from tests.consent.helpers import (
     pkce_pair,
 )
 from tests.factories import PASSWORD, MembershipFactory, OAuthClientFactory
-from tokens.authentication import session_principal
 from tokens.models import OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from accounts.principals import session_principal
 from tests.consent.helpers import (
     authorize_params,
     authorize_url,
@@ -26,7 +27,7 @@ from tests.consent.helpers import (
     refresh,
 )
 from tests.factories import OAuthClientFactory
-from tokens.authentication import principal_from_bearer, session_principal
+from tokens.authentication import principal_from_bearer
 from tokens.models import AuthorizationCode, OAuthToken
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create

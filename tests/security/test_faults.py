@@ -33,10 +33,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.consent.helpers import RFC7636_CHALLENGE, RFC7636_VERIFIER
 from tests.factories import PASSWORD, OAuthClientFactory, UserFactory
 from tests.security.live import ROOT, TcpProxy, database_url, gunicorn_server, server_env
-from tokens.authentication import session_principal
 from tokens.models import AccessToken, OAuthToken, RefreshToken
 from tokens.secrets import secret_digest
 from tokens.services.api_tokens import api_token_create

@@ -227,11 +227,14 @@ def test_long_api_query_strings_get_the_api_error_shape_not_an_html_414():
     """Issue 15: a 10 000-character query string under /api was gunicorn's HTML 414. The line
     limit now lets any query an API call could make reach the API, which answers its own limit
     as `{"type","message"}`."""
+    from accounts.principals import session_principal
     from tests.factories import UserFactory
     from tokens.services.api_tokens import api_token_create
 
     user = UserFactory()
-    _, raw = api_token_create(owner=user, creator=user, name="t", scope=["all.User"])
+    _, raw = api_token_create(
+        owner=user, creator=user, actor=session_principal(user), name="t", scope=["all.User"]
+    )
     with gunicorn_server(workers=1) as server:
         long_filter = "a" * 10_000
         listed = requests.get(

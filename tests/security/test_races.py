@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.consent.helpers import (
     RFC7636_CHALLENGE,
     RFC7636_VERIFIER,
@@ -26,7 +27,7 @@ from tests.consent.helpers import (
     tokens_for,
 )
 from tests.factories import MembershipFactory, OAuthClientFactory, UserFactory
-from tokens.authentication import principal_from_bearer, session_principal
+from tokens.authentication import principal_from_bearer
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken, RefreshToken, TokenEvent
 from tokens.services.api_tokens import api_token_create
 from tokens.services.grants import authorization_code_issue

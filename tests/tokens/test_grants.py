@@ -6,8 +6,8 @@ from threading import Barrier
 import pytest
 from django.db import connection
 
+from accounts.principals import session_principal
 from tests.factories import OAuthClientFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.models import AccessToken, AuthorizationStatus, OAuthToken, TokenEvent
 from tokens.services.grants import (
     GrantError,

@@ -14,12 +14,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.principals import session_principal
 from apikit import schemas
 from apikit.lists import ListParams, queryset_page
 from tests.db import prepared_runs
 from tests.factories import OAuthClientFactory, OrganizationFactory, UserFactory
 from tokens import selectors
-from tokens.authentication import session_principal
 from tokens.models import AuthorizationStatus, OAuthToken, TokenStatus
 from tokens.services.api_tokens import api_token_create
 

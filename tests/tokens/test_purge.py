@@ -13,8 +13,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.principals import session_principal
 from tests.factories import OAuthClientFactory, UserFactory
-from tokens.authentication import session_principal
 from tokens.models import AuthorizationCode, AuthorizationStatus, OAuthToken
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create

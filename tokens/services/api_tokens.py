@@ -8,22 +8,21 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import validation_error
 from accounts.models import Application, User
-from accounts.roles import Role, RoleCap
-from apikit.errors import ApiError, validation_error
-from tokens.authentication import Principal
+from accounts.principals import Principal
+from accounts.roles import Role
+from apikit.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.caps import cap_validate
 from tokens.ceiling import (
     ceiling_cap_default,
     ceiling_scope_default,
     credential_ceiling_enforce,
-    credential_change_enforce,
 )
 from tokens.models import ApiToken, ApiTokenOwnerType, TokenEventKind, TokenStatus
-from tokens.scopes import API_TOKEN_SCOPE_SET, APPLICATION_API_TOKEN_SCOPE_SET
 from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.services.events import token_event_record
-from tokens.services.oauth_tokens import UNSET, _text_validate
+from tokens.services.oauth_tokens import UNSET, _text_validate, token_change_apply
 
 # What an application's token gets without a scope from a caller that does not hold
 # all.Application but holds one of these (say all.User.read).
@@ -31,7 +30,7 @@ APPLICATION_FALLBACK_SCOPES = ("all.Application.bounded", "all.Application.read"
 
 
 def api_scope_validate(scope: object, *, application: bool = False) -> list[str]:
-    """A list of distinct scopes from the reference's API-token enum (tokens.scopes); an
+    """A list of distinct scopes from the reference's API-token enum (apikit.scopes); an
     application API token reaches only its application, so it takes Application scopes only."""
     if not isinstance(scope, list) or not all(
         isinstance(s, str) and 1 <= len(s) <= 1024 for s in scope
@@ -143,42 +142,17 @@ def api_token_update(
     """
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
-        raise ApiError("Validation", "An expired API token cannot be changed", status=400)
-    changed: dict[str, object] = {}
-    if name is not UNSET:
-        changed["name"] = _text_validate("name", name, max_length=255, required=True)
-    if description is not UNSET:
-        changed["description"] = _text_validate(
-            "description", description, max_length=32767, required=False
-        )
-    if status is not UNSET:
-        if status not in TokenStatus.values:
-            raise validation_error("status must be one of active, inactive")
-        changed["status"] = status
-    if default_role is not UNSET or org_roles is not UNSET:
-        cap = cap_validate(
-            user=locked.user,
-            default_role=locked.default_role if default_role is UNSET else default_role,
-            org_roles=locked.org_roles if org_roles is UNSET else org_roles,
-            application=locked.application,
-        )
-        changed["default_role"] = cap.default_role
-        changed["org_roles"] = cap.org_roles
-    credential_change_enforce(
+        raise validation_error("An expired API token cannot be changed")
+    changed = token_change_apply(
+        locked=locked,
         actor=actor,
-        scope=locked.scope,
-        cap_before=RoleCap(locked.default_role, locked.org_roles),
-        cap_after=RoleCap(
-            changed.get("default_role", locked.default_role),
-            changed.get("org_roles", locked.org_roles),
-        ),
-        reactivated=locked.status != TokenStatus.ACTIVE
-        and changed.get("status") == TokenStatus.ACTIVE,
+        name=name,
+        description=description,
+        status=status,
+        default_role=default_role,
+        org_roles=org_roles,
         application=locked.application,
     )
-    for field, value in changed.items():
-        setattr(locked, field, value)
-    locked.save(update_fields=[*changed, "last_updated"])
     if changed:
         kind = (
             TokenEventKind.STATUS_CHANGED

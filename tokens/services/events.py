@@ -1,3 +1,4 @@
+from config import metrics
 from tokens.models import TokenEvent, TokenEventKind
 from tokens.sql import save_new
 
@@ -21,4 +22,5 @@ def token_event_record(
         detail=detail or {},
     )
     save_new(event)
+    metrics.token_event_count(token_type=token_type, kind=kind, detail=event.detail)
     return event

@@ -9,24 +9,25 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import validation_error
+from accounts.principals import Principal
 from accounts.roles import Role, RoleCap
 from accounts.text import text_validate
-from apikit.errors import ApiError, validation_error
-from consent.redirects import redirect_uri_matches
-from tokens.authentication import Principal
+from apikit.scopes import OAUTH_SCOPES
 from tokens.caps import cap_validate
 from tokens.ceiling import (
     ceiling_cap_default,
     credential_ceiling_enforce,
     credential_change_enforce,
 )
-from tokens.models import OAuthToken, TokenEventKind, TokenStatus
-from tokens.scopes import OAUTH_SCOPES
+from tokens.models import ApiToken, OAuthToken, TokenEventKind, TokenStatus
+from tokens.redirects import redirect_uri_matches
 from tokens.services.events import token_event_record
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import Application, User
     from consent.models import OAuthClient
+
 
 UNSET: Any = object()
 MAX_RESOURCES = 10
@@ -130,7 +131,34 @@ def oauth_token_update(
     """
     locked = OAuthToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
-        raise ApiError("Validation", "An expired OAuth token cannot be changed", status=400)
+        raise validation_error("An expired OAuth token cannot be changed")
+    changed = token_change_apply(
+        locked=locked,
+        actor=actor,
+        name=name,
+        description=description,
+        status=status,
+        default_role=default_role,
+        org_roles=org_roles,
+    )
+    _record_update(locked, changed)
+    return locked
+
+
+def token_change_apply(
+    *,
+    locked: OAuthToken | ApiToken,
+    actor: Principal,
+    name: str = UNSET,
+    description: str = UNSET,
+    status: str = UNSET,
+    default_role: str = UNSET,
+    org_roles: list = UNSET,
+    application: Application | None = None,
+) -> dict[str, object]:
+    """The one rule for changing an OAuth or API token (reference: the two Patch operations):
+    validate what is given, keep the result within `actor`'s ceiling (tokens.ceiling), and
+    write it to the row-locked `locked` in one UPDATE. Returns what changed."""
     changed: dict[str, object] = {}
     if name is not UNSET:
         changed["name"] = _text_validate("name", name, max_length=255, required=True)
@@ -147,6 +175,7 @@ def oauth_token_update(
             user=locked.user,
             default_role=locked.default_role if default_role is UNSET else default_role,
             org_roles=locked.org_roles if org_roles is UNSET else org_roles,
+            application=application,
         )
         changed["default_role"] = cap.default_role
         changed["org_roles"] = cap.org_roles
@@ -160,12 +189,12 @@ def oauth_token_update(
         ),
         reactivated=locked.status != TokenStatus.ACTIVE
         and changed.get("status") == TokenStatus.ACTIVE,
+        application=application,
     )
     for field, value in changed.items():
         setattr(locked, field, value)
     locked.save(update_fields=[*changed, "last_updated"])
-    _record_update(locked, changed)
-    return locked
+    return changed
 
 
 def _record_update(token: OAuthToken, changed: dict[str, object]) -> None:
@@ -222,3 +251,29 @@ def oauth_token_delete(*, token: OAuthToken, reason: str = "deleted by user") ->
         detail={"reason": reason},
     )
     OAuthToken.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
+def oauth_tokens_revoke_for_client(
+    *, client: OAuthClient, user: User | None = None, reason: str
+) -> int:
+    """Delete every OAuth token of `client` (only `user`'s, when given) and so every code,
+    access and refresh token beneath them (RFC 7009 §2.1: revoking the grant revokes its
+    tokens). The administrator's "revoke all tokens" and the user's "revoke all for this
+    application". Rows are locked in id order, as oauth_token_delete locks one. Returns how
+    many were deleted."""
+    tokens = OAuthToken.objects.filter(client=client)
+    if user is not None:
+        tokens = tokens.filter(user=user)
+    locked = list(tokens.select_for_update().order_by("pk").values_list("pk", "user_id"))
+    for token_id, user_id in locked:
+        token_event_record(
+            token_type="oauthToken",
+            token_id=token_id,
+            kind=TokenEventKind.DELETED,
+            user_id=user_id,
+            client_id=client.client_id,
+            detail={"reason": reason},
+        )
+    OAuthToken.objects.filter(pk__in=[pk for pk, _ in locked]).delete()
+    return len(locked)

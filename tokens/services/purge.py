@@ -18,12 +18,14 @@ bench W7, 1 000 000 tokens: 109 s before, see docs/benchmarks.md for after.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 
+from config.locks import advisory_lock
 from tokens.models import (
     AccessToken,
     AuthorizationCode,
@@ -37,6 +39,14 @@ BATCH_SIZE = 2000
 PURGE_WORKERS = 2
 
 
+# Told after each batch: what was deleted ("pending tokens" or "codes") and how many.
+Progress = Callable[[str, int], None]
+
+
+def _silent(what: str, deleted: int) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     pending_tokens: int
@@ -44,19 +54,24 @@ class PurgeResult:
 
 
 def token_purge_pending(
-    *, now: datetime, batch_size: int = BATCH_SIZE, workers: int = PURGE_WORKERS
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    workers: int = PURGE_WORKERS,
+    progress: Progress = _silent,
 ) -> PurgeResult:
     """Delete pending OAuth tokens older than OAUTH_PENDING_TOKEN_MAX_AGE, then expired codes.
 
     Used codes are kept until they expire, so a replay within their lifetime is still
-    recognised and revokes the grant (OAuth 2.1 §4.1.3).
+    recognised and revokes the grant (OAuth 2.1 §4.1.3). `progress` hears of every batch
+    (from the purge's worker threads too), for `manage.py purge_pending_tokens`.
     """
     cutoff = now - timedelta(seconds=settings.OAUTH_PENDING_TOKEN_MAX_AGE)
     if workers > 1 and not connection.in_atomic_block:
-        tokens = _parallel_pending_purge(cutoff, batch_size, workers)
+        tokens = _parallel_pending_purge(cutoff, batch_size, workers, progress)
     else:
         # Inside a caller's transaction only this connection sees its rows: one worker.
-        tokens = _pending_purge_loop(cutoff, batch_size)
+        tokens = _pending_purge_loop(cutoff, batch_size, progress)
     codes = 0
     while True:
         expired = AuthorizationCode.objects.filter(expires_at__lte=now).order_by().values("pk")
@@ -64,6 +79,7 @@ def token_purge_pending(
             pk__in=expired[:batch_size], expires_at__lte=now
         ).delete()[0]
         codes += deleted
+        progress("codes", deleted)
         if deleted < batch_size:
             break
     return PurgeResult(pending_tokens=tokens, codes=codes)
@@ -96,7 +112,7 @@ def _stale_selection() -> str:
     )
 
 
-def _pending_purge_loop(cutoff: datetime, batch_size: int) -> int:
+def _pending_purge_loop(cutoff: datetime, batch_size: int, progress: Progress = _silent) -> int:
     """Batches until one comes back short: nothing stale is left that no one else holds.
 
     Outside a caller's transaction each batch commits without waiting for its WAL to reach the
@@ -115,6 +131,7 @@ def _pending_purge_loop(cutoff: datetime, batch_size: int) -> int:
                 cursor.execute(sql, [pending, cutoff, batch_size, pending])
                 deleted = cursor.fetchone()[0]
                 total += deleted
+                progress("pending tokens", deleted)
                 if deleted < batch_size:
                     return total
         finally:
@@ -122,13 +139,15 @@ def _pending_purge_loop(cutoff: datetime, batch_size: int) -> int:
                 cursor.execute("RESET synchronous_commit")
 
 
-def _parallel_pending_purge(cutoff: datetime, batch_size: int, workers: int) -> int:
+def _parallel_pending_purge(
+    cutoff: datetime, batch_size: int, workers: int, progress: Progress
+) -> int:
     counts = [0] * workers
     errors: list[BaseException] = []
 
     def work(index: int) -> None:
         try:
-            counts[index] = _pending_purge_loop(cutoff, batch_size)
+            counts[index] = _pending_purge_loop(cutoff, batch_size, progress)
         except BaseException as error:  # re-raised in the calling thread below
             errors.append(error)
         finally:
@@ -152,3 +171,16 @@ def _pending_batch_delete(ids: list[str]) -> int:
             [ids, AuthorizationStatus.PENDING.value],
         )
         return cursor.fetchone()[0]
+
+
+PURGE_LOCK = "tokens.purge_pending"
+
+
+def token_purge_pending_once(*, now: datetime, progress: Progress = _silent) -> PurgeResult | None:
+    """`token_purge_pending` unless another purge is running anywhere (a PostgreSQL advisory
+    lock, config.locks): then None. The beat task and `manage.py purge_pending_tokens` call it,
+    so two purges never run side by side, however many beats or workers there are."""
+    with advisory_lock(PURGE_LOCK) as acquired:
+        if not acquired:
+            return None
+        return token_purge_pending(now=now, progress=progress)

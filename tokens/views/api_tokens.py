@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import DomainError
 from accounts.models import Application
+from accounts.principals import Principal, session_principal
 from accounts.roles import Role, RoleCap, UserRoles, role_at_least, user_roles
-from accounts.views import Nav, nav_for
-from apikit.errors import ApiError
+from accounts.selectors import Nav, nav_for
 from apikit.lists import ListParams, Page
-from tokens.authentication import Principal, session_principal
 from tokens.forms import (
     ApplicationApiTokenCreateForm,
     ApplicationApiTokenEditForm,
@@ -151,20 +151,27 @@ def _get(owner: TokenOwner, request: HttpRequest, token_id: str) -> ApiToken:
     return get_owned_or_404(_tokens(owner, request), token_id)
 
 
-def _list(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
+def _table_context(request: HttpRequest, owner: TokenOwner, list_url: str | None = None) -> dict:
     page = list_page(
-        request, spec=API_TOKEN_LIST, fetch=lambda params: _fetch(owner, request, params)
+        request,
+        spec=API_TOKEN_LIST,
+        fetch=lambda params: _fetch(owner, request, params),
+        list_url=list_url,
     )
-    context = {
+    return {
         "owner": owner,
         "nav": owner.nav,
         "page": page,
         "rows": [ApiTokenRow(t, owner) for t in page.items],
         "sort": page.sort_links(),
-        "list_url": request.get_full_path(),
+        "list_url": list_url or request.get_full_path(),
     }
+
+
+def _list(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
+    context = _table_context(request, owner)
     template = f"{LIST_TEMPLATE}#table" if request.htmx else LIST_TEMPLATE
-    return render(request, template, context, status=400 if page.error else 200)
+    return render(request, template, context, status=400 if context["page"].error else 200)
 
 
 def _caps(request: HttpRequest, owner: TokenOwner, form, cap: RoleCap) -> CapRows | None:
@@ -201,10 +208,12 @@ def _new(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
                 default_role=cap.default_role,
                 org_roles=cap.org_roles,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             api_error_to_form(form, exc)
         else:
-            return _created(request, owner, token, secret)
+            # Post/Redirect/Get: a reload of the landing page never posts (and creates) again.
+            request.session[_created_key(token.id)] = secret
+            return redirect(owner.url("created", token.id))
     shown_cap = form.preview_cap(default_cap) if owner.is_user and form.is_bound else default_cap
     context = {
         "owner": owner,
@@ -215,12 +224,22 @@ def _new(request: HttpRequest, owner: TokenOwner) -> HttpResponse:
     return render(request, "tokens/api_token_new.html", context, status=400 if form.errors else 200)
 
 
-def _created(request: HttpRequest, owner: TokenOwner, token: ApiToken, secret: str) -> HttpResponse:
-    """The one response that carries the secret: rendered straight from the POST (never
-    stored, never redirected through a session) and marked no-store."""
+def _created_key(token_id: str) -> str:
+    return f"tokens.created.{token_id}"
+
+
+def _created(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpResponse:
+    """The landing page after creating a token: the secret, popped from the session on this
+    first display (it was put there by the POST a moment before), and the page marked no-store.
+    A reload or the back button finds nothing to show and goes to the token's settings."""
+    token = _get(owner, request, token_id)
+    secret = request.session.pop(_created_key(token.id), None)
+    if secret is None:
+        messages.info(request, f"The secret of “{token.name}” was shown once, when it was created.")
+        return redirect(owner.url("detail", token.id))
     row = ApiTokenRow(token, owner)
     context = {"owner": owner, "nav": owner.nav, "row": row, "secret": secret}
-    response = render(request, "tokens/api_token_created.html", context, status=201)
+    response = render(request, "tokens/api_token_created.html", context)
     add_never_cache_headers(response)
     patch_cache_control(response, no_store=True, private=True)
     return response
@@ -260,7 +279,7 @@ def _detail(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
     elif is_post and form.is_valid():
         try:
             _update(form, token, owner, session_principal(request.user))
-        except ApiError as exc:
+        except DomainError as exc:
             api_error_to_form(form, exc)
         else:
             if not request.htmx:
@@ -296,7 +315,7 @@ def _status(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
                 actor=session_principal(request.user),
                 status=form.cleaned_data["status"],
             )
-        except ApiError as exc:
+        except DomainError as exc:
             error = exc.message
         token = _get(owner, request, token_id)
     if request.htmx:
@@ -332,7 +351,15 @@ def _delete(request: HttpRequest, owner: TokenOwner, token_id: str) -> HttpRespo
     name = token.name
     api_token_delete_service(token=token)
     if request.htmx:
-        return render(request, f"{LIST_TEMPLATE}#deleted_row", {"name": name})
+        # The whole table again, so the count, the pages or the empty state are right.
+        context = {
+            **_table_context(request, owner, list_url),
+            "notice": f"API token “{name}” deleted.",
+        }
+        response = render(request, f"{LIST_TEMPLATE}#table", context)
+        response["HX-Retarget"] = "#token-table"
+        response["HX-Reswap"] = "outerHTML"
+        return response
     messages.success(request, f"{owner.kind_label} “{name}” deleted.")
     return redirect(list_url)
 
@@ -363,6 +390,12 @@ def api_token_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def api_token_new(request: HttpRequest) -> HttpResponse:
     return _new(request, _user_owner(request))
+
+
+@login_required
+@require_GET
+def api_token_created(request: HttpRequest, token_id: str) -> HttpResponse:
+    return _created(request, _user_owner(request), token_id)
 
 
 @login_required
@@ -402,6 +435,12 @@ def app_token_list(request: HttpRequest, application_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def app_token_new(request: HttpRequest, application_id: str) -> HttpResponse:
     return _new(request, _application_owner(request, application_id, edit=True))
+
+
+@login_required
+@require_GET
+def app_token_created(request: HttpRequest, application_id: str, token_id: str) -> HttpResponse:
+    return _created(request, _application_owner(request, application_id, edit=True), token_id)
 
 
 @login_required

@@ -9,11 +9,11 @@ from django import forms
 
 from accounts.models import User
 from accounts.roles import (
-    Role,
     RoleCap,
     UserRoles,
     effective_application_role,
     effective_organization_role,
+    role_label,
 )
 from tokens.forms import CapTargets
 
@@ -36,10 +36,6 @@ class CapRows:
     applications: list[CapRow]
 
 
-def _label(role: str) -> str:
-    return Role(role).label
-
-
 def cap_rows(
     *, form: forms.Form | None, targets: CapTargets, cap: RoleCap, roles: UserRoles, user: User
 ) -> CapRows:
@@ -49,9 +45,9 @@ def cap_rows(
             field=form[org.field_name] if form is not None else None,
             name=org.name,
             group="",
-            user_role=_label(org.user_role),
-            cap_role=_label(cap.for_organization(org.key)),
-            effective_role=_label(
+            user_role=role_label(org.user_role),
+            cap_role=role_label(cap.for_organization(org.key)),
+            effective_role=role_label(
                 effective_organization_role(
                     user=user, organization_id=org.key, cap=cap, roles=roles
                 )
@@ -64,9 +60,9 @@ def cap_rows(
             field=form[app.field_name] if form is not None else None,
             name=app.application.name,
             group=app.org_name,
-            user_role=_label(app.user_role),
-            cap_role=_label(cap.for_application(app.org_key, app.application.id)),
-            effective_role=_label(
+            user_role=role_label(app.user_role),
+            cap_role=role_label(cap.for_application(app.org_key, app.application.id)),
+            effective_role=role_label(
                 effective_application_role(
                     user=user, application=app.application, cap=cap, roles=roles
                 )
@@ -75,7 +71,7 @@ def cap_rows(
         for app in targets.apps
     ]
     return CapRows(
-        default_role=_label(cap.default_role),
+        default_role=role_label(cap.default_role),
         default_field=form["default_role"] if form is not None else None,
         organizations=organizations,
         applications=applications,

@@ -1,40 +1,37 @@
 """What every token page shares: list paging, sorting and filtering (the API's own parser and
 selectors, plus what a page needs to draw links), the
-redirect-back rule, safe client logos, and putting a service error back on its field."""
+redirect-back rule, and putting a service error back on its field."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.ids import is_object_id
+from accounts.errors import DomainError
 from apikit.errors import ApiError
+from apikit.ids import is_object_id
 from apikit.lists import ListParams, ListSpec, Page, list_params_parse
 from tokens.forms import form_field_for_api_message
 
-# Only these render in <img src>: never javascript: or other schemes (RFC 9700 §4.16 spirit:
-# nothing a client registers may run in our origin).
-SAFE_IMAGE_SRC = re.compile(r"^(https?://|data:image/(png|gif|jpeg|webp|svg\+xml);base64,)", re.I)
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 LIST_KEYS = ("sortField", "sortDirection", "perPage", "filterField", "filter")
-
-
-def image_src(uri: str) -> str:
-    """`uri` if it may be used as an image source, else the empty string."""
-    return uri if uri and SAFE_IMAGE_SRC.match(uri) else ""
-
-
-def link_href(uri: str) -> str:
-    """`uri` if it is an http(s) link, else the empty string."""
-    return uri if uri and re.match(r"^https?://", uri, re.I) else ""
+# The list parameters in words, for the toolbar's choices (the URL keeps the API's names).
+FIELD_LABELS = {
+    "name": "Name",
+    "status": "Status",
+    "id": "ID",
+    "creationDate": "Created",
+    "lastUpdated": "Last updated",
+    "expirationDate": "Expires",
+    "lastUsed": "Last used",
+}
 
 
 def get_owned_or_404(queryset: QuerySet, object_id: str):
@@ -55,7 +52,7 @@ def next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-def api_error_to_form(form: forms.Form, error: ApiError) -> None:
+def api_error_to_form(form: forms.Form, error: DomainError) -> None:
     """Show a service's validation error in place, on the field its message names."""
     form.add_error(form_field_for_api_message(form, error.message), error.message)
 
@@ -74,6 +71,14 @@ class ListPage:
     query: dict[str, str] = field(default_factory=dict)
     sort_fields: tuple[str, ...] = ()
     filter_fields: tuple[str, ...] = ()
+
+    @property
+    def sort_choices(self) -> list[tuple[str, str]]:
+        return [(name, FIELD_LABELS.get(name, name)) for name in self.sort_fields]
+
+    @property
+    def filter_choices(self) -> list[tuple[str, str]]:
+        return [(name, FIELD_LABELS.get(name, name)) for name in self.filter_fields]
 
     @property
     def per_page_choices(self) -> list[int]:
@@ -124,16 +129,22 @@ class ListPage:
 
 
 def list_page(
-    request: HttpRequest, *, spec: ListSpec, fetch: Callable[[ListParams], Page]
+    request: HttpRequest,
+    *,
+    spec: ListSpec,
+    fetch: Callable[[ListParams], Page],
+    list_url: str | None = None,
 ) -> ListPage:
-    """One page per the request's sortField/sortDirection/page/perPage/filterField/filter,
-    parsed exactly as the API parses them (apikit.lists) and read through `fetch` (a
-    tokens.selectors list selector). An invalid value gives an empty page with the reason."""
-    query = {key: request.GET.get(key, "") for key in LIST_KEYS}
+    """One page per the request's sortField/sortDirection/page/perPage/filterField/filter
+    (or those of `list_url`, the list a row was deleted from), parsed exactly as the API
+    parses them (apikit.lists) and read through `fetch` (a tokens.selectors list selector). An
+    invalid value gives an empty page with the reason."""
+    source = QueryDict(urlsplit(list_url).query) if list_url is not None else request.GET
+    query = {key: source.get(key, "") for key in LIST_KEYS}
     # The pages show 25 rows unless asked otherwise; the API's own default (100) is long to scroll.
     parse_query = {
         **query,
-        "page": request.GET.get("page", ""),
+        "page": source.get("page", ""),
         "perPage": query["perPage"] or "25",
     }
     if parse_query["filter"] and not parse_query["filterField"]:

@@ -6,20 +6,23 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import DomainError
+from accounts.principals import session_principal
 from accounts.roles import RoleCap, user_roles
-from accounts.views import nav_for
-from apikit.errors import ApiError
-from tokens.authentication import session_principal
+from accounts.selectors import nav_for
+from apikit.ids import is_object_id
+from apikit.scopes import OAUTH_SCOPE_DESCRIPTIONS
+from tokens.client_links import safe_image_src, safe_link
 from tokens.forms import CapForm, OAuthTokenEditForm, StatusToggleForm, cap_targets
 from tokens.models import OAuthToken
-from tokens.scopes import OAUTH_SCOPE_DESCRIPTIONS
 from tokens.selectors import (
     OAUTH_TOKEN_LIST,
+    oauth_token_counts_by_client,
     oauth_tokens_for,
     oauth_tokens_list,
     oauth_tokens_usable,
@@ -27,13 +30,15 @@ from tokens.selectors import (
 from tokens.services.oauth_tokens import (
     oauth_token_delete as oauth_token_delete_service,
 )
-from tokens.services.oauth_tokens import oauth_token_set_status, oauth_token_update
+from tokens.services.oauth_tokens import (
+    oauth_token_set_status,
+    oauth_token_update,
+    oauth_tokens_revoke_for_client,
+)
 from tokens.views.caps import cap_rows
 from tokens.views.common import (
     api_error_to_form,
     get_owned_or_404,
-    image_src,
-    link_href,
     list_page,
     next_url,
 )
@@ -52,6 +57,16 @@ class OAuthTokenRow:
     logo_src: str
     client_href: str
     usable: bool
+    client_token_count: int = 1
+
+    @property
+    def client_name_differs(self) -> bool:
+        """The client's name is worth its own line only when the token is named otherwise."""
+        return self.token.client.client_name != self.token.name
+
+    @property
+    def revoke_client_url(self) -> str:
+        return reverse("tokens:oauth_token_revoke_client", args=[self.token.client_id])
 
     @property
     def detail_url(self) -> str:
@@ -74,14 +89,15 @@ class OAuthTokenRow:
         return self.token.is_expired
 
 
-def _rows(tokens: list[OAuthToken]) -> list[OAuthTokenRow]:
+def _rows(tokens: list[OAuthToken], counts: dict[str, int] | None = None) -> list[OAuthTokenRow]:
     usable = oauth_tokens_usable(ids=[token.pk for token in tokens])
     return [
         OAuthTokenRow(
             token=token,
-            logo_src=image_src(token.client.logo_uri),
-            client_href=link_href(token.client.client_uri),
+            logo_src=safe_image_src(token.client.logo_uri),
+            client_href=safe_link(token.client.client_uri),
             usable=token.pk in usable,
+            client_token_count=(counts or {}).get(token.client_id, 1),
         )
         for token in tokens
     ]
@@ -91,6 +107,32 @@ def _row(token: OAuthToken) -> OAuthTokenRow:
     return _rows([token])[0]
 
 
+def _table_context(request: HttpRequest, list_url: str | None = None) -> dict:
+    page = list_page(
+        request,
+        spec=OAUTH_TOKEN_LIST,
+        fetch=lambda params: oauth_tokens_list(user=request.user, params=params),
+        list_url=list_url,
+    )
+    counts = oauth_token_counts_by_client(user=request.user)
+    return {
+        "page": page,
+        "rows": _rows(list(page.items), counts),
+        "sort": page.sort_links(),
+        "list_url": list_url or request.get_full_path(),
+    }
+
+
+def _table_after_change(request: HttpRequest, list_url: str, notice: str) -> HttpResponse:
+    """htmx: the whole table again (rows, count, pages, or the empty state) with a notice,
+    in place of the row the change started from."""
+    context = {**_table_context(request, list_url), "notice": notice}
+    response = render(request, f"{LIST_TEMPLATE}#table", context)
+    response["HX-Retarget"] = "#token-table"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 def _get_owned(request: HttpRequest, token_id: str) -> OAuthToken:
     return get_owned_or_404(oauth_tokens_for(user=request.user), token_id)
 
@@ -98,19 +140,9 @@ def _get_owned(request: HttpRequest, token_id: str) -> OAuthToken:
 @login_required
 @require_GET
 def oauth_token_list(request: HttpRequest) -> HttpResponse:
-    page = list_page(
-        request,
-        spec=OAUTH_TOKEN_LIST,
-        fetch=lambda params: oauth_tokens_list(user=request.user, params=params),
-    )
-    context = {
-        "page": page,
-        "rows": _rows(list(page.items)),
-        "sort": page.sort_links(),
-        "list_url": request.get_full_path(),
-    }
+    context = _table_context(request)
     template = f"{LIST_TEMPLATE}#table" if request.htmx else LIST_TEMPLATE
-    return render(request, template, context, status=400 if page.error else 200)
+    return render(request, template, context, status=400 if context["page"].error else 200)
 
 
 @login_required
@@ -129,7 +161,7 @@ def oauth_token_status(request: HttpRequest, token_id: str) -> HttpResponse:
                 actor=session_principal(request.user),
                 active=form.cleaned_data["status"] == "active",
             )
-        except ApiError as exc:
+        except DomainError as exc:
             error = exc.message
         token = _get_owned(request, token_id)
     if request.htmx:
@@ -176,7 +208,7 @@ def oauth_token_detail(request: HttpRequest, token_id: str) -> HttpResponse:
                 default_role=cap.default_role,
                 org_roles=cap.org_roles,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             api_error_to_form(form, exc)
         else:
             if not request.htmx:
@@ -242,6 +274,37 @@ def oauth_token_delete(request: HttpRequest, token_id: str) -> HttpResponse:
     name = token.name
     oauth_token_delete_service(token=token)
     if request.htmx:
-        return render(request, f"{LIST_TEMPLATE}#deleted_row", {"name": name})
+        return _table_after_change(request, list_url, f"OAuth token “{name}” deleted.")
     messages.success(request, f"OAuth token “{name}” deleted.")
+    return redirect(list_url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def oauth_token_revoke_client(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Revoke (delete) all of the user's tokens for one application: GET confirms, POST does."""
+    if not is_object_id(client_id):
+        raise Http404("Not found")
+    token = oauth_tokens_for(user=request.user).filter(client_id=client_id.lower()).first()
+    if token is None:
+        raise Http404("Not found")
+    client = token.client
+    list_url = next_url(request, reverse("tokens:oauth_token_list"))
+    if request.method == "GET":
+        count = oauth_token_counts_by_client(user=request.user).get(client.pk, 0)
+        context = {
+            "kind": f"{count} OAuth token(s) of",
+            "name": client.client_name,
+            "list_url": list_url,
+            "cancel_url": list_url,
+            "delete_url": reverse("tokens:oauth_token_revoke_client", args=[client.pk]),
+            "action": "Revoke all",
+            "consequence": f"{client.client_name} loses every access you gave it, at once. "
+            "It can reconnect only by asking you again.",
+        }
+        return render(request, "tokens/confirm_delete.html", context)
+    count = oauth_tokens_revoke_for_client(
+        client=client, user=request.user, reason="revoked by user (all tokens of a client)"
+    )
+    messages.success(request, f"Revoked {count} OAuth token(s) of {client.client_name}.")
     return redirect(list_url)

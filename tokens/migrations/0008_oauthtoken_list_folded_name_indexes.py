@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('consent', '0002_oauthclient_is_suspended'),
-        ('tokens', '0006_oauthtoken_list_version'),
+        ('tokens', '0007_admin_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tokens', '0008_delete_oauthtokenlistversion'),
+        ('tokens', '0009_delete_oauthtokenlistversion'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ LIST_VERSION = importlib.import_module("tokens.migrations.0006_oauthtoken_list_v
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tokens", "0007_oauthtoken_list_folded_name_indexes")]
+    dependencies = [("tokens", "0008_oauthtoken_list_folded_name_indexes")]
 
     operations = [
         migrations.RunSQL(LIST_VERSION.DROP, reverse_sql=LIST_VERSION.CREATE),
