@@ -138,7 +138,8 @@ def api_token_update(
 ) -> ApiToken:
     """Patch name, description, status and caps (never scope or expiration); row-locked.
 
-    The token must end up within `actor`'s ceiling (tokens.ceiling), whatever is changed.
+    A change that can add power (caps, reactivation) must leave the token within `actor`'s
+    ceiling (tokens.ceiling); renaming, describing and deactivating add none.
     """
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:

@@ -126,8 +126,8 @@ def oauth_token_update(
     """Change what a user may change (reference: User OAuth Token Patch); never scope or expiry.
 
     The row is locked and written in one UPDATE, so concurrent edits never mix their caps.
-    The token must end up within `actor`'s ceiling (tokens.ceiling), whatever is changed: a
-    narrower token can neither raise nor touch a broader one.
+    A change that can add power (caps, reactivation) must leave the token within `actor`'s
+    ceiling (tokens.ceiling), so a narrower token cannot raise a broader one or itself.
     """
     locked = OAuthToken.objects.select_for_update().get(pk=token.pk)
     if locked.is_expired:
