@@ -28,7 +28,7 @@ from tokens.models import (
 )
 from tokens.secrets import SecretKind, secret_digest
 from tokens.selectors import GRANT_JOINS, GRANT_USABLE
-from tokens.sql import columns, fetch_one, instance, json_value, partial_instance
+from tokens.sql import columns, execute, fetch_one, instance, json_value, partial_instance
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -175,5 +175,17 @@ def _touch(model, pk: str, last_used, now) -> None:
         _record_use(model, pk, now)
 
 
-def _record_use(model, pk: str, now) -> None:
-    model.objects.filter(pk=pk).update(last_used=now)
+def _record_use(model: type[OAuthToken | ApiToken], pk: str, now: datetime) -> None:
+    """One prepared UPDATE of the token's last use, unless another request of the same minute
+    has recorded it already: a thousand clients' first calls of a minute each pay this, and
+    the ORM's compiling cost more than the statement (bench W1)."""
+    execute(
+        _RECORD_USE_SQL[model], {"now": now, "pk": pk, "stale_before": now - LAST_USED_RESOLUTION}
+    )
+
+
+_RECORD_USE_SQL = {
+    model: f"UPDATE {model._meta.db_table} SET last_used = %(now)s WHERE id = %(pk)s"
+    " AND (last_used IS NULL OR last_used <= %(stale_before)s)"
+    for model in (OAuthToken, ApiToken)
+}
