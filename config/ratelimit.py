@@ -206,6 +206,12 @@ def _database_window_count(backend: DatabaseCache, cache_key: str, *, timeout: i
 
 def _window_peek(cache_keys: list[str]) -> list[int]:
     """The current counts of these windows (0 where none), without counting."""
+    client = _redis_client()
+    if client is not None:
+        # The counters are Redis integers (_window_count); one MGET on the kept client
+        # instead of the cache's get_many, which makes a new client for each call.
+        keys = [cache.make_and_validate_key(key) for key in cache_keys]
+        return [int(value or 0) for value in client.mget(keys)]
     found = cache.get_many(cache_keys)
     return [int(found.get(key) or 0) for key in cache_keys]
 
