@@ -8,6 +8,7 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.principals import session_principal
 from consent import selectors
@@ -36,12 +37,12 @@ from tokens.secrets import secret_digest
 from tokens.services.api_tokens import api_token_create
 from tokens.sql import save_new
 
-# Client, code (with its OAuth token), BEGIN (a savepoint under test), lock, claim, authorize, access token, refresh
-# token, audit event, COMMIT.
-CODE_EXCHANGE_STATEMENTS = 10
-# Client, refresh token, BEGIN, lock, refresh state, spend, access token, refresh token, event,
-# COMMIT.
-REFRESH_STATEMENTS = 10
+# Client, code (with its OAuth token), BEGIN (a savepoint under test), lock, claim, the access
+# token, refresh token and audit event in one statement, authorize, COMMIT.
+CODE_EXCHANGE_STATEMENTS = 8
+# Client, refresh token, BEGIN, lock, refresh state, spend, the access token, refresh token and
+# event in one statement, COMMIT.
+REFRESH_STATEMENTS = 8
 
 
 def _statements(queries: CaptureQueriesContext) -> list[str]:
@@ -147,3 +148,25 @@ def test_api_token_lookup_loads_what_the_orm_loads(user):
         assert fast.user == orm.user
         assert fast.user is None or model_to_dict(fast.user) == model_to_dict(orm.user)
     assert active_api_token("uat_unknown") is None
+
+
+def test_save_new_of_several_rows_is_one_statement_storing_each_as_the_orm_would(user, client_app):
+    """The rows an exchange writes together (tokens, then the audit event) go in one statement,
+    and each gets its own new id back, in the order given."""
+    tokens_for(user, client_app)
+    grant = OAuthToken.objects.get(user=user)
+    now = timezone.now()
+    access = AccessToken(
+        oauth_token=grant, digest="a" * 64, scope=["all.User"], expires_at=now, creation_date=now
+    )
+    refresh = RefreshToken(oauth_token=grant, digest="b" * 64, scope=[], creation_date=now)
+    event = TokenEvent(token_type="oauthToken", token_id=grant.pk, kind="refreshed")
+
+    with CaptureQueriesContext(connection) as queries:
+        save_new(access, refresh, event)
+
+    assert len(queries) == 1
+    assert all(not row._state.adding for row in (access, refresh, event))
+    assert AccessToken.objects.get(pk=access.pk).digest == "a" * 64
+    assert RefreshToken.objects.get(pk=refresh.pk).digest == "b" * 64
+    assert TokenEvent.objects.get(pk=event.pk).kind == "refreshed"

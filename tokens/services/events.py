@@ -1,3 +1,5 @@
+from django.db.models import Model
+
 from config import metrics
 from tokens.models import TokenEvent, TokenEventKind
 from tokens.sql import save_new
@@ -11,8 +13,10 @@ def token_event_record(
     user_id: str = "",
     client_id: str = "",
     detail: dict | None = None,
+    saved_with: tuple[Model, ...] = (),
 ) -> TokenEvent:
-    """Append one audit event. Never stores a secret."""
+    """Append one audit event. Never stores a secret. New rows in `saved_with` are inserted in
+    the same statement (tokens.sql.save_new), first: the tokens an exchange issues."""
     event = TokenEvent(
         token_type=token_type,
         token_id=token_id,
@@ -21,6 +25,6 @@ def token_event_record(
         client_id=client_id or "",
         detail=detail or {},
     )
-    save_new(event)
+    save_new(*saved_with, event)
     metrics.token_event_count(token_type=token_type, kind=kind, detail=event.detail)
     return event

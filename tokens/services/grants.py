@@ -29,7 +29,7 @@ from tokens.secrets import SecretKind, secret_digest, secret_generate
 from tokens.selectors import GRANT_COLUMNS, GRANT_JOINS, grant_from_row
 from tokens.services.events import token_event_record
 from tokens.services.oauth_tokens import oauth_token_delete
-from tokens.sql import fetch_all, fetch_one, save_new
+from tokens.sql import fetch_all, fetch_one
 
 # OAuth 2.1 §4.1.2: a maximum authorization code lifetime of 10 minutes.
 MAX_CODE_LIFETIME = 600
@@ -140,15 +140,9 @@ def _code_redeem(
         refresh_scope=list(grant.scope),
         refresh_resource=list(grant.resource or bound),
         include_refresh_token=include_refresh_token,
+        event=TokenEventKind.AUTHORIZED,
+        event_detail={"scope": list(grant.scope), "resource": bound},
         now=now,
-    )
-    token_event_record(
-        token_type="oauthToken",
-        token_id=grant.pk,
-        kind=TokenEventKind.AUTHORIZED,
-        user_id=grant.user_id,
-        client_id=grant.client.client_id,
-        detail={"scope": list(grant.scope), "resource": bound},
     )
     _grant_authorize(grant.pk, now)
     return issued
@@ -223,15 +217,9 @@ def _refresh_rotate(
         refresh_scope=list(refresh_token.scope),
         refresh_resource=list(refresh_token.resource),
         include_refresh_token=True,
+        event=TokenEventKind.REFRESHED,
+        event_detail={"scope": access_scope},
         now=now,
-    )
-    token_event_record(
-        token_type="oauthToken",
-        token_id=grant.pk,
-        kind=TokenEventKind.REFRESHED,
-        user_id=grant.user_id,
-        client_id=grant.client.client_id,
-        detail={"scope": access_scope},
     )
     return issued
 
@@ -312,11 +300,15 @@ def _tokens_issue(
     refresh_scope: list[str],
     refresh_resource: list[str],
     include_refresh_token: bool,
+    event: TokenEventKind,
+    event_detail: dict,
     now,
 ) -> IssuedTokens:
+    """Issue an access token (and a refresh token) under `grant` and record the audit event,
+    in one statement."""
     lifetime = settings.OAUTH_ACCESS_TOKEN_LIFETIME
     raw_access = secret_generate(SecretKind.ACCESS_TOKEN)
-    save_new(
+    rows: list[AccessToken | RefreshToken] = [
         AccessToken(
             oauth_token=grant,
             digest=secret_digest(raw_access),
@@ -325,11 +317,11 @@ def _tokens_issue(
             expires_at=now + timedelta(seconds=lifetime),
             creation_date=now,
         )
-    )
+    ]
     raw_refresh = None
     if include_refresh_token:
         raw_refresh = secret_generate(SecretKind.REFRESH_TOKEN)
-        save_new(
+        rows.append(
             RefreshToken(
                 oauth_token=grant,
                 digest=secret_digest(raw_refresh),
@@ -338,6 +330,15 @@ def _tokens_issue(
                 creation_date=now,
             )
         )
+    token_event_record(
+        token_type="oauthToken",
+        token_id=grant.pk,
+        kind=event,
+        user_id=grant.user_id,
+        client_id=grant.client.client_id,
+        detail=event_detail,
+        saved_with=tuple(rows),
+    )
     return IssuedTokens(
         oauth_token=grant,
         access_token=raw_access,
