@@ -16,9 +16,10 @@ from django.utils import timezone
 from accounts.principals import session_principal
 from tests.factories import OAuthClientFactory, UserFactory
 from tokens.models import AuthorizationCode, AuthorizationStatus, OAuthToken
+from tokens.services import purge
 from tokens.services.grants import authorization_code_issue
 from tokens.services.oauth_tokens import oauth_token_create
-from tokens.services.purge import _pending_batch_delete, token_purge_pending
+from tokens.services.purge import _next_batch_size, _pending_batch_delete, token_purge_pending
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,6 +67,31 @@ def test_purge_deletes_exactly_the_old_pending_tokens_and_expired_codes(db):
     assert set(AuthorizationCode.objects.values_list("pk", flat=True)) == {live_used_code.pk}
     assert not AuthorizationCode.objects.filter(pk__in=[old_code.pk, expired_code.pk]).exists()
     assert result.codes == 1
+
+
+def test_a_slow_batch_halves_the_next_and_a_quick_one_doubles_it_up_to_the_largest():
+    slow, quick, steady = purge.BATCH_SECONDS * 2, purge.BATCH_SECONDS / 10, purge.BATCH_SECONDS / 2
+    assert _next_batch_size(2000, slow, 2000) == 1000
+    assert _next_batch_size(purge.MIN_BATCH_SIZE, slow, 2000) == purge.MIN_BATCH_SIZE
+    assert _next_batch_size(1000, quick, 2000) == 2000
+    assert _next_batch_size(2000, quick, 2000) == 2000
+    assert _next_batch_size(1000, steady, 2000) == 1000
+
+
+def test_purge_with_shrinking_batches_still_deletes_every_stale_token(db, monkeypatch):
+    """Every batch counts as slow: the sizes shrink to the minimum and the purge still ends
+    only when nothing stale is left."""
+    monkeypatch.setattr(purge, "BATCH_SECONDS", 0.0)
+    monkeypatch.setattr(purge, "MIN_BATCH_SIZE", 1)
+    client, user = OAuthClientFactory(), UserFactory()
+    for _ in range(7):
+        _token(age=timedelta(hours=25), client=client, user=user)
+    kept = _token(age=timedelta(hours=1), client=client, user=user)
+
+    result = token_purge_pending(now=timezone.now(), batch_size=4, workers=1)
+
+    assert result.pending_tokens == 7
+    assert list(OAuthToken.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 def test_purge_never_deletes_a_token_authorized_after_it_was_selected(db):
