@@ -165,67 +165,83 @@ _OAUTH_TOKEN_SORT_KEYS = {
     "lastUpdated": ("t.last_updated",),
 }
 assert set(_OAUTH_TOKEN_SORT_KEYS) == set(OAUTH_TOKEN_LIST.sort_fields)
-# Up to this many matches, a glob's page is sorted from its matches, found through the
-# filter's index (the prefix range or the trigrams); past it, the page is read in sort order
-# off the sort key's index, testing the glob on each entry, which for so common a glob ends
-# soon, and the matches are counted apart. Sorting 100 000 matches to show 100 would cost
-# more than counting them; reading the sort order for a rare glob would pass over every token.
-SORTED_MATCHES_MAX = 20_000
-
-
-# Asking for the matches in the name index's order makes their count an index-only read of
-# oauthtoken_user_fname, testing the glob on each entry (a range of it for a literal prefix):
-# the planner otherwise reads the table when one user holds most of its rows, which took 1.7x
-# as long for 100 000 matches.
-_NAME_INDEX_ORDER = "ORDER BY t.user_id, t.name_folded"
+# Up to this many matches, a page is sorted from the matches, found through the filter's index
+# (a literal prefix's range, counted first, or the trigrams' candidates, read first); past it,
+# the page is read in sort order off the sort key's index, testing the glob on each entry,
+# which for so common a glob ends soon, and the matches are counted apart. Sorting a prefix's
+# 12 500 matches to show 100 took 14 ms, counting them and reading the page in order 5 (bench
+# W5); reading the sort order for a rare glob passes over most tokens when its matches cluster
+# at the far end of the order (names numbered as they were created).
+SORTED_MATCHES_MAX = 10_000
 # A glob without a literal prefix that the planner expects more tokens than this to match is
-# tested on every entry of the user's range of the name index, and the trigram index is not
-# used: a common glob's trigrams are in nearly every name (`*a clie*`: " cl", "cli", "lie"...),
-# so its candidates were all 100 000 tokens, each read from the table and tested again, twice
-# as long as the index-only read; the planner, which has no statistics on trigrams, cannot
-# see it. Nor does it read the whole table, or in parallel, for one user's tokens.
-TRIGRAM_MATCHES_MAX = 2_000
-_SCAN_NAME_INDEX = (
+# tested on every entry of a user index, and the trigram index is not used: a common glob's
+# trigrams are in nearly every name (`*a clie*`: " cl", "cli", "lie"...), so its candidates were
+# all 100 000 tokens, each read from the table and tested again, 2-3x as long as the
+# index-only read; the planner, which has no statistics on trigrams, cannot see it. Nor does it
+# read the whole table, or in parallel, for one user's tokens. Such a glob is counted first and
+# its page read in sort order: sorting its matches cost more than the rare long read of the
+# order (bench W5). The estimate comes from the name's histogram, to about 1% of the user's
+# tokens: 1 000 matches were expected as 2 800.
+TRIGRAM_MATCHES_MAX = 5_000
+_SCAN_USER_INDEX = (
     "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off;"
     " SET LOCAL max_parallel_workers_per_gather = 0"
 )
+# The user is `= ANY(array of one)`, not `=`: with `=` the planner drops user_id from an ORDER
+# BY that starts with it (a constant) and, when one user holds most of the rows, reads a page
+# in creation order off the single-column creation_date index, fetching every token, the other
+# users' too, from the table (bench W5: 12-14 ms for page 10 in descending order, 2 ms off
+# oauthtoken_user_created). The estimate is the same as for `=`.
+_OF_USER = "t.user_id = ANY(%(users)s)"
 _ESTIMATE_SQL = (
-    f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_OAUTH_TOKENS} t WHERE t.user_id = %(user)s"
+    f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_OAUTH_TOKENS} t WHERE {_OF_USER}"
     f" AND t.name_folded LIKE lower(%(like)s) ESCAPE '{LIKE_ESCAPE}'"
 )
 
 
 @functools.cache
-def _ids_sql(*, sort_field: str, direction: str, filtering: bool) -> str:
+def _ids_sql(*, sort_field: str, direction: str, glob: str, read: str) -> str:
     """The statement that counts a list's matches and returns its page's ids, for one shape
-    of list parameters; the values are bound (user, like, cap, limit, offset).
+    of list parameters (`glob`: "", "prefix" or "infix"); the values are bound (users, like,
+    cap, limit, offset). A CTE and a subquery run only when read.
 
-    `m` holds at most `cap` (SORTED_MATCHES_MAX + 1) matches with their sort keys: if it holds
-    fewer, they are all the matches. A CTE and a subquery run only when read, so a rare glob
-    runs `m` alone and a common one `m`, the count and the ordered read.
+    `read` is "in_order": counted, then the page read in sort order; "counted_first": counted
+    (`c`), then the page sorted from the matches (`m`) if there are at most `cap`, else read in
+    sort order; "matches_first" (a trigram lookup, which is what costs, done once): `m` holds
+    at most `cap` + 1 matches with their sort keys; if it holds fewer, they are all the
+    matches, else the matches are counted apart and the page read in sort order.
     """
-    where = "t.user_id = %(user)s"
-    if filtering:  # apikit.lists.GlobMatch's rule, on the stored folded name
+    where = _OF_USER
+    if glob:  # apikit.lists.GlobMatch's rule, on the stored folded name
         where += f" AND t.name_folded LIKE lower(%(like)s) ESCAPE '{LIKE_ESCAPE}'"
     keys = (*_OAUTH_TOKEN_SORT_KEYS[sort_field], "t.id")
-    order = ", ".join(f"{key} {direction}" for key in keys)
+    order = ", ".join(f"{key} {direction}" for key in ("t.user_id", *keys))
     page = "LIMIT %(limit)s OFFSET %(offset)s"
     walk = f"ARRAY(SELECT t.id FROM {_OAUTH_TOKENS} t WHERE {where} ORDER BY {order} {page})"
-    count = f"(SELECT count(*) FROM {_OAUTH_TOKENS} t WHERE {where})"
-    if not filtering:
-        return f"SELECT {count}, {walk}"
+    # Asked for in an index's order, the count is an index-only read of it, testing the glob on
+    # each entry: a literal prefix's range of the name index, else the narrowest user index.
+    # Otherwise the planner reads the table when one user holds most of its rows (1.7x as long).
+    index_order = "t.user_id, t.name_folded" if glob == "prefix" else "t.user_id, t.id"
     count = (
-        f"(SELECT count(*) FROM (SELECT t.id FROM {_OAUTH_TOKENS} t WHERE {where}"
-        f" {_NAME_INDEX_ORDER}) n)"
+        f"SELECT count(*) AS n FROM (SELECT FROM {_OAUTH_TOKENS} t WHERE {where}"
+        f" ORDER BY {index_order}) x"
     )
+    if read == "in_order":
+        return f"SELECT ({count}), {walk}"
     named = ", ".join(f"{key} AS k{n}" for n, key in enumerate(keys))
+    matches = f"SELECT {named} FROM {_OAUTH_TOKENS} t WHERE {where}"
     by_keys = ", ".join(f"k{n} {direction}" for n in range(len(keys)))
+    sort = f"ARRAY(SELECT k{len(keys) - 1} FROM m ORDER BY {by_keys} {page})"
+    if read == "counted_first":
+        return (
+            f"WITH c AS MATERIALIZED ({count}), m AS MATERIALIZED ({matches})"
+            f" SELECT c.n, CASE WHEN c.n <= %(cap)s THEN {sort} ELSE {walk} END FROM c"
+        )
     return (
-        f"WITH m AS MATERIALIZED (SELECT {named} FROM {_OAUTH_TOKENS} t WHERE {where}"
-        " LIMIT %(cap)s), c AS MATERIALIZED (SELECT count(*) AS n FROM m)"
-        f" SELECT CASE WHEN c.n < %(cap)s THEN c.n ELSE {count} END,"
-        f" CASE WHEN c.n < %(cap)s THEN ARRAY(SELECT k{len(keys) - 1} FROM m"
-        f" ORDER BY {by_keys} {page}) ELSE {walk} END FROM c"
+        f"WITH m AS MATERIALIZED ({matches} LIMIT %(cap)s + 1),"
+        " c AS MATERIALIZED (SELECT count(*) AS n FROM m)"
+        f" SELECT CASE WHEN c.n <= %(cap)s THEN c.n ELSE ({count}) END,"
+        f" CASE WHEN c.n <= %(cap)s THEN {sort} ELSE {walk} END FROM c"
     )
 
 
@@ -239,34 +255,45 @@ def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Pag
     ("C" collation) and the trigram index is weighed against the match count it expects.
     """
     params = params or ListParams()
-    direction = "DESC" if params.sort_direction == "desc" else "ASC"
-    prefix = params.filtering and params.filter[0] not in "*?"
-    sql = _ids_sql(sort_field=params.sort_field, direction=direction, filtering=params.filtering)
+    glob = ""
+    if params.filtering:
+        glob = "infix" if params.filter[0] in "*?" else "prefix"
     values = {
-        "user": user.pk,
+        "users": [user.pk],
         "like": glob_to_like(params.filter),
-        # A prefix sorted by name is its range, already in page order: always read so.
-        "cap": 0 if prefix and params.sort_field == "name" else SORTED_MATCHES_MAX + 1,
+        "cap": SORTED_MATCHES_MAX,
         "limit": params.per_page,
         "offset": params.page * params.per_page,
     }
-    common = params.filtering and not prefix and _common(values)
-    with transaction.atomic() if common else nullcontext(), connection.cursor() as cursor:
-        if common:
-            cursor.execute(_SCAN_NAME_INDEX)
+    index_only = glob == "infix" and _expected_matches(values) > TRIGRAM_MATCHES_MAX
+    if glob == "infix" and not index_only:
+        read = "matches_first"
+    elif glob == "prefix" and params.sort_field != "name":
+        read = "counted_first"
+    else:  # every token, a prefix's range by name (already in page order), a common glob
+        read = "in_order"
+    sql = _ids_sql(
+        sort_field=params.sort_field,
+        direction="DESC" if params.sort_direction == "desc" else "ASC",
+        glob=glob,
+        read=read,
+    )
+    with transaction.atomic() if index_only else nullcontext(), connection.cursor() as cursor:
+        if index_only:
+            cursor.execute(_SCAN_USER_INDEX)
         cursor.execute(sql, values)
         total, ids = cursor.fetchone()
     return Page(items=ids, total_count=total, params=params)
 
 
-def _common(values: dict[str, object]) -> bool:
-    """Whether the planner expects more than TRIGRAM_MATCHES_MAX of the user's tokens to match
-    the glob (the column's statistics; planning only, nothing is read)."""
+def _expected_matches(values: dict[str, object]) -> float:
+    """How many of the user's tokens the planner expects to match the glob (the column's
+    statistics; planning only, nothing is read)."""
     with connection.cursor() as cursor:
         cursor.execute(_ESTIMATE_SQL, values)
         (plan,) = cursor.fetchone()
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return plan[0]["Plan"]["Plan Rows"] > TRIGRAM_MATCHES_MAX
+    return plan[0]["Plan"]["Plan Rows"]
 
 
 def oauth_tokens_by_ids(*, user: User, ids: list[str]) -> list[OAuthToken]:

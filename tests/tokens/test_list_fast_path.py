@@ -164,21 +164,32 @@ def test_the_items_statement_is_prepared_once_and_reused(owner_tokens):
         ListParams(filter_field="name", filter="*o*", sort_field="lastUpdated", page=0),
         ListParams(filter_field="name", filter="*E*", sort_field="id", sort_direction="desc"),
         ListParams(filter_field="name", filter="?a*", sort_field="status", per_page=1, page=1),
+        ListParams(filter_field="name", filter="S*", sort_field="creationDate", per_page=2),
+        ListParams(filter_field="name", filter="s*", sort_field="status", per_page=2, page=1),
+        ListParams(filter_field="name", filter="s*c*", sort_field="id", sort_direction="desc"),
     ],
 )
 @pytest.mark.parametrize(
-    ("sorted_matches_max", "trigram_matches_max"), [(5000, 2000), (0, 2000), (5000, -1)]
+    ("sorted_matches_max", "trigram_matches_max"),
+    [
+        pytest.param(5000, 10**9, id="trigrams-sorted"),
+        pytest.param(0, 10**9, id="trigrams-read-in-order"),
+        pytest.param(5000, -1, id="index-entries"),
+    ],
 )
 def test_id_page_is_the_generic_list_paths_page(
     owner_tokens, params, sorted_matches_max, trigram_matches_max, monkeypatch
 ):
-    """Every path of the statement: matches sorted (a rare glob), the sort order read until
-    the page is full (a common one, here forced with a threshold of 0), and a glob without a
-    literal prefix tested on every name index entry instead of looked up by trigrams (forced
-    with a threshold of -1)."""
+    """Every path of the statements, forced with the thresholds: a literal prefix's range,
+    counted first, sorted or read in sort order; any other glob looked up by trigrams, its
+    matches found first and sorted when they are few, else counted apart and the page read in
+    sort order (one match too many), or tested on every index entry, counted first and the
+    page read in sort order."""
     monkeypatch.setattr(selectors, "SORTED_MATCHES_MAX", sorted_matches_max)
     monkeypatch.setattr(selectors, "TRIGRAM_MATCHES_MAX", trigram_matches_max)
-    owner, _ = owner_tokens
+    owner, tokens = owner_tokens
+    for name in ("Second", "sixth client"):  # a prefix's range of more than one
+        _token(owner, tokens[0].client, name=name)
     _token(UserFactory(), OAuthClientFactory(), name="someone else's")
     generic = queryset_page(
         OAuthToken.objects.filter(user=owner), spec=selectors.OAUTH_TOKEN_LIST, params=params
