@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import psycopg
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import JSONField, Model, signals
 from django.db.models.base import ModelState
 
@@ -56,15 +57,29 @@ def _loaded(model: type[M], values: dict[str, object]) -> M:
     over every field, a tenth of a bearer call's CPU (bench W1). A field left out is deferred,
     as Django marks one: absent from the instance's `__dict__`. Models with `pre_init` or
     `post_init` receivers go through `from_db`, so the receivers run."""
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    alias = connections[DEFAULT_DB_ALIAS].alias
+    if _has_init_receivers(model):
         names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-        return model.from_db(connection.alias, names, [values[name] for name in names])
+        return model.from_db(alias, names, [values[name] for name in names])
     obj = model.__new__(model)
     obj._state = ModelState()
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = alias
     obj.__dict__.update(values)
     return obj
+
+
+_init_receivers: dict[type[Model], bool] = {}
+
+
+def _has_init_receivers(model: type[Model]) -> bool:
+    """Asked once per model (receivers connect when the apps load, before any request): asking
+    the signals on every instance cost as much as the pass over the fields it saves."""
+    if model not in _init_receivers:
+        _init_receivers[model] = signals.pre_init.has_listeners(
+            model
+        ) or signals.post_init.has_listeners(model)
+    return _init_receivers[model]
 
 
 def fetch_one(sql: str, params: Params) -> tuple | None:
@@ -76,21 +91,22 @@ def fetch_one(sql: str, params: Params) -> tuple | None:
     without it, and if the connection turns out dead (PostgreSQL restarted) it is closed and
     the statement runs once more on a fresh one: the same recovery, paid only on failure.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     reused = (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
+        db.connection is not None
+        and db.health_check_enabled
+        and not db.health_check_done
+        and not db.in_atomic_block
     )
     if reused:
-        connection.health_check_done = True
+        db.health_check_done = True
     try:
-        return _execute(sql, params).fetchone()
+        return _execute(sql, params, db).fetchone()
     except (OperationalError, InterfaceError):
         if not reused:
             raise
-        connection.close()
-    return _execute(sql, params).fetchone()
+        db.close()
+    return _execute(sql, params, db).fetchone()
 
 
 def execute(sql: str, params: Params) -> int:
@@ -105,10 +121,13 @@ def fetch_all(sql: str, params: Params) -> list[tuple]:
     return _execute(sql, params).fetchall()
 
 
-def _execute(sql: str, params: Params) -> psycopg.Cursor:
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = connection.connection
+def _execute(sql: str, params: Params, db: BaseDatabaseWrapper | None = None) -> psycopg.Cursor:
+    # The default connection looked up once: every `connection.x` goes through Django's
+    # thread-local proxy, a dozen times per bearer call before (bench W1).
+    db = db or connections[DEFAULT_DB_ALIAS]
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    raw = db.connection
     if raw.prepare_threshold is None:
         # Django opens connections with preparation off (None), which also refuses an
         # explicit `prepare=True`; a threshold no statement reaches keeps automatic
@@ -119,10 +138,10 @@ def _execute(sql: str, params: Params) -> psycopg.Cursor:
     # same connection (same transaction, same type loaders) does. Errors still pass through
     # Django's wrapper, so an outage is the usual OperationalError (config/resilience.py).
     cursor = psycopg.Cursor(raw)
-    with connection.wrap_database_errors:
+    with db.wrap_database_errors:
         cursor.execute(sql, params, prepare=True)
-    if connection.queries_logged:  # DEBUG and CaptureQueriesContext count it like any query
-        connection.queries_log.append(
+    if db.queries_logged:  # DEBUG and CaptureQueriesContext count it like any query
+        db.queries_log.append(
             {
                 "sql": _logged(sql, params),
                 "time": f"{time.monotonic() - start:.3f}",
