@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tools the browser and interop tests need: Debian's Chromium (Playwright drives it; no browser
-# download) and the npm packages of tests/interop and tests/browser (installed from their locks).
+# Tools the browser, interop and deployment tests need: Debian's Chromium (Playwright drives it;
+# no browser download), a Compose client (tests/deploy validates docker-compose.yml with it; no
+# engine needed) and the npm packages of tests/interop and tests/browser (from their locks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     (apt-get install -y -q chromium >/dev/null 2>&1) || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
   else
     echo "Chromium is missing: install Debian's 'chromium' package" >&2
+    exit 1
+  fi
+fi
+
+if ! { command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; } \
+  && ! command -v docker-compose >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's docker-compose to validate docker-compose.yml"
+    (apt-get install -y -q docker-compose >/dev/null 2>&1) || (apt-get update -q >/dev/null && apt-get install -y -q docker-compose >/dev/null)
+  else
+    echo "No Compose client: install Docker's compose plugin or Debian's 'docker-compose'" >&2
     exit 1
   fi
 fi
