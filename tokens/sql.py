@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import JSONField, Model, signals
 from django.db.models.base import ModelState
@@ -57,14 +57,13 @@ def _loaded(model: type[M], values: dict[str, object]) -> M:
     over every field, a tenth of a bearer call's CPU (bench W1). A field left out is deferred,
     as Django marks one: absent from the instance's `__dict__`. Models with `pre_init` or
     `post_init` receivers go through `from_db`, so the receivers run."""
-    alias = connections[DEFAULT_DB_ALIAS].alias
     if _has_init_receivers(model):
         names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-        return model.from_db(alias, names, [values[name] for name in names])
+        return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
     obj = model.__new__(model)
     obj._state = ModelState()
     obj._state.adding = False
-    obj._state.db = alias
+    obj._state.db = DEFAULT_DB_ALIAS
     obj.__dict__.update(values)
     return obj
 
@@ -162,16 +161,14 @@ def json_value(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-_INSERTS: dict[type[Model], tuple[str, list, list]] = {}
-
-
 def save_new(*objs: Model) -> None:
     """INSERT each of `objs` as `obj.save(force_insert=True)` would (the models saved this way
     have no signal receivers), all in one prepared statement: rows written together, such as
     the tokens an exchange issues and its audit event, cost one round trip (bench W2, W3)."""
+    db = connections[DEFAULT_DB_ALIAS]
     inserts = [_insert_of(type(obj)) for obj in objs]
     params = [
-        f.get_db_prep_save(f.pre_save(obj, True), connection)
+        f.get_db_prep_save(f.pre_save(obj, True), db)
         for obj, (_, fields, _) in zip(objs, inserts, strict=True)
         for f in fields
     ]
@@ -181,22 +178,20 @@ def save_new(*objs: Model) -> None:
         for field in returning:
             setattr(obj, field.attname, next(returned))
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
 
 
+@functools.cache
 def _insert_of(model: type[Model]) -> tuple[str, list, list]:
     """The model's INSERT ... RETURNING, the fields it writes and the fields it returns."""
-    if model not in _INSERTS:
-        meta = model._meta
-        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-        returning = list(meta.db_returning_fields)
-        _INSERTS[model] = (
-            f"INSERT INTO {meta.db_table} ({_quoted(fields)})"
-            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_quoted(returning)}",
-            fields,
-            returning,
-        )
-    return _INSERTS[model]
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    returning = list(meta.db_returning_fields)
+    sql = (
+        f"INSERT INTO {meta.db_table} ({_quoted(fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_quoted(returning)}"
+    )
+    return sql, fields, returning
 
 
 @functools.cache
