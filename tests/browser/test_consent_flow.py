@@ -68,6 +68,8 @@ def test_consent_flow_from_authorization_url_to_code_with_an_override(
 
     with page.expect_request(lambda r: r.url.startswith(redirect_uri)) as request_info:
         page.get_by_role("button", name="Authorize Application").click()
+    # Nothing listens there: wait for Chromium's error page, or a later goto races with it.
+    page.wait_for_url("chrome-error://**")
     callback = urlsplit(request_info.value.url)
     params = parse_qs(callback.query)
     assert params["state"] == [state]
