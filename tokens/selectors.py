@@ -13,7 +13,7 @@ import json
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
@@ -199,8 +199,12 @@ _ESTIMATE_SQL = (
 )
 
 
+GlobKind = Literal["", "prefix", "infix"]
+ListRead = Literal["in_order", "counted_first", "matches_first"]
+
+
 @functools.cache
-def _ids_sql(*, sort_field: str, direction: str, glob: str, read: str) -> str:
+def _ids_sql(*, sort_field: str, direction: str, glob: GlobKind, read: ListRead) -> str:
     """The statement that counts a list's matches and returns its page's ids, for one shape
     of list parameters (`glob`: "", "prefix" or "infix"); the values are bound (users, like,
     cap, limit, offset). A CTE and a subquery run only when read.
@@ -255,7 +259,7 @@ def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Pag
     ("C" collation) and the trigram index is weighed against the match count it expects.
     """
     params = params or ListParams()
-    glob = ""
+    glob: GlobKind = ""
     if params.filtering:
         glob = "infix" if params.filter[0] in "*?" else "prefix"
     values = {
@@ -266,6 +270,7 @@ def oauth_token_ids_list(*, user: User, params: ListParams | None = None) -> Pag
         "offset": params.page * params.per_page,
     }
     index_only = glob == "infix" and _expected_matches(values) > TRIGRAM_MATCHES_MAX
+    read: ListRead
     if glob == "infix" and not index_only:
         read = "matches_first"
     elif glob == "prefix" and params.sort_field != "name":

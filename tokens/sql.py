@@ -68,17 +68,11 @@ def _loaded(model: type[M], values: dict[str, object]) -> M:
     return obj
 
 
-_init_receivers: dict[type[Model], bool] = {}
-
-
+@functools.cache
 def _has_init_receivers(model: type[Model]) -> bool:
     """Asked once per model (receivers connect when the apps load, before any request): asking
     the signals on every instance cost as much as the pass over the fields it saves."""
-    if model not in _init_receivers:
-        _init_receivers[model] = signals.pre_init.has_listeners(
-            model
-        ) or signals.post_init.has_listeners(model)
-    return _init_receivers[model]
+    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
 
 def fetch_one(sql: str, params: Params) -> tuple | None:
