@@ -137,6 +137,8 @@ if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
         "`make run` starts an embedded PostgreSQL and sets it for you."
     )
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+# Django's PostgreSQL backend, less the `_like` twin indexes (config/postgresql/__init__.py).
+DATABASES["default"]["ENGINE"] = "config.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
