@@ -22,7 +22,10 @@ def pattern_ops_twins_drop(app_label: str):
     """A RunPython function dropping the `_like` twins on the tables of `app_label`'s models."""
 
     def drop(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        tables = [m._meta.db_table for m in apps.get_app_config(app_label).get_models(include_auto_created=True)]
+        tables = [
+            m._meta.db_table
+            for m in apps.get_app_config(app_label).get_models(include_auto_created=True)
+        ]
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(_TWINS_SQL, [tables])
             names = [name for (name,) in cursor.fetchall()]
