@@ -1,5 +1,7 @@
 """The migration step that removes the twin indexes an earlier schema editor made."""
 
+from collections.abc import Callable
+
 from django.apps.registry import Apps
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
@@ -18,7 +20,9 @@ ORDER BY 1
 """
 
 
-def pattern_ops_twins_drop(app_label: str):
+def pattern_ops_twins_drop(
+    app_label: str,
+) -> Callable[[Apps, BaseDatabaseSchemaEditor], None]:
     """A RunPython function dropping the `_like` twins on the tables of `app_label`'s models."""
 
     def drop(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
